@@ -1,0 +1,1 @@
+"""maskloop flows layer."""

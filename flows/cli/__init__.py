@@ -1,0 +1,1 @@
+"""maskloop command-line interface."""

@@ -1,0 +1,56 @@
+"""Registers every command group on the root app (one ``*_cmd.py`` file per group).
+
+Command modules import heavy libraries (torch, prefect, mlflow, sqlalchemy) inside their
+functions, so ``maskloop --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from flows.cli import (
+    api_cmd,
+    audit_cmd,
+    dataset_cmd,
+    db_cmd,
+    demo_cmd,
+    eval_cmd,
+    import_cmd,
+    ingest_cmd,
+    lineage_cmd,
+    model_cmd,
+    review_cmd,
+    round_cmd,
+    stack_cmd,
+    train_cmd,
+    version_cmd,
+)
+
+GROUPS: tuple[tuple[str, typer.Typer], ...] = (
+    ("stack", stack_cmd.app),
+    ("db", db_cmd.app),
+    ("import", import_cmd.app),
+    ("round", round_cmd.app),
+    ("review", review_cmd.app),
+    ("dataset", dataset_cmd.app),
+    ("model", model_cmd.app),
+    ("lineage", lineage_cmd.app),
+    ("audit", audit_cmd.app),
+    ("api", api_cmd.app),
+)
+
+COMMANDS = (
+    ("ingest", ingest_cmd.ingest),
+    ("train", train_cmd.train),
+    ("eval", eval_cmd.evaluate),
+    ("demo", demo_cmd.demo),
+    ("version", version_cmd.version),
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach every group and top-level command to ``app``."""
+    for name, sub in GROUPS:
+        app.add_typer(sub, name=name)
+    for name, func in COMMANDS:
+        app.command(name)(func)

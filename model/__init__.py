@@ -1,0 +1,1 @@
+"""maskloop model layer."""

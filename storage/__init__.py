@@ -1,0 +1,1 @@
+"""maskloop storage layer."""

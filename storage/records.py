@@ -1,0 +1,101 @@
+"""Typed immutable records the storage layer exchanges with flows/ (never raw dicts).
+
+Object-key conventions (write-once; a retried write of the same bytes is a no-op):
+- sampled frames of a video: ``videos/{video_sha256}/frames/{k:06d}.jpg`` (k = catalog frame index,
+  0-based, after sampling);
+- any content-addressed blob (masklet revision, manifest): ``sha256/{hex[:2]}/{hex}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+MaskletOrigin = Literal["auto", "manual", "ground_truth"]
+MaskletStatus = Literal["proposed", "in_review", "accepted", "rejected", "needs_fix"]
+Verdict = Literal["satisfactory", "unsatisfactory", "ill_defined"]
+Split = Literal["train", "val", "test"]
+
+
+def frame_key(video_sha256: str, frame_index: int) -> str:
+    """Object key of sampled frame ``frame_index`` of a video."""
+    return f"videos/{video_sha256}/frames/{frame_index:06d}.jpg"
+
+
+def blob_key(sha256_hex: str) -> str:
+    """Content-addressed object key of a blob with this sha256 (hex)."""
+    return f"sha256/{sha256_hex[:2]}/{sha256_hex}"
+
+
+@dataclass(frozen=True)
+class NewVideo:
+    """A decoded, de-identified video ready to be registered in the catalog.
+
+    Holds no container metadata and no source path, by construction.
+    """
+
+    dataset: str
+    sha256: str  # of the source file's bytes (or of the frame files, for a folder)
+    n_frames: int  # sampled frames stored
+    width: int  # px
+    height: int  # px
+    fps: float  # sampled frames per second
+    source_fps: float  # frames per second of the source
+    sampling_stride: float  # source frames per stored frame
+    codec: str  # e.g. "h264", "jpeg-folder"
+    source_frame_indices: tuple[int, ...] = ()  # source frame number of each stored frame
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """A registered video."""
+
+    id: int
+    dataset: str
+    sha256: str
+    n_frames: int
+    width: int
+    height: int
+    fps: float
+
+    def frame_key(self, frame_index: int) -> str:
+        return frame_key(self.sha256, frame_index)
+
+
+@dataclass(frozen=True)
+class MaskletBlob:
+    """Content of one masklet revision: per-frame COCO RLE + per-frame scores.
+
+    ``rles[i]`` is the COCO RLE (``{"size": [H, W], "counts": str}``) of frame ``frame_indices[i]``;
+    ``scores[i]`` is the model's object score there in [0, 1] (1.0 for human masks).
+    """
+
+    video_sha256: str
+    frame_indices: tuple[int, ...]
+    rles: tuple[dict, ...]
+    scores: tuple[float, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class DatasetVersionRef:
+    """An immutable dataset version ``NAME@N`` and its manifest."""
+
+    dataset: str
+    number: int
+    manifest_key: str
+    manifest_sha256: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}@{self.number}"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A registered model version."""
+
+    name: str
+    version: int
+    backend: str  # e.g. "sam2"
+    uri: str  # where the weights are (object key, mlflow URI, file path, builtin:...)
+    sha256: str | None = None

@@ -1,0 +1,1 @@
+"""maskloop ui_adapters layer."""
