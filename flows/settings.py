@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         None, description="State and logs of the local stack; default <home>/stack."
     )
 
+    # --- who is acting (recorded in the audit trail) ----------------------------------------
+    actor: str | None = Field(None, description="Name recorded as the actor of CLI changes; default: the OS user.")
+    role: str = Field(
+        "data_manager", description="Role recorded with CLI changes: data_manager, ml_engineer, admin or auditor."
+    )
+
     # --- catalog -------------------------------------------------------------------------------
     database_url: str | None = Field(
         None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
 import typer
 
 from flows.cli import groups
@@ -42,21 +41,21 @@ groups.register(app)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Console-script entry point; returns (and exits with) the process exit status."""
+    """Console-script entry point; returns (and exits with) the process exit status.
+
+    Usage mistakes are reported by Typer (exit 2); maskloop errors become one ``error: ...`` line
+    on stderr and their exit code.
+    """
     try:
-        app(args=argv, standalone_mode=False, prog_name="maskloop")
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except click.Abort:
-        print("aborted", file=sys.stderr)
+        app(args=argv, prog_name="maskloop")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
         code = 130
     except KNOWN_ERRORS as exc:
         code = report_error(exc)
-    else:
-        code = 0
     if argv is None:
         sys.exit(code)
     return code
