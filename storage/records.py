@@ -99,3 +99,19 @@ class ModelRef:
     backend: str  # e.g. "sam2"
     uri: str  # where the weights are (object key, mlflow URI, file path, builtin:...)
     sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """Result of verifying the audit hash chain.
+
+    ``first_broken_id`` is the id of the first event whose hash or link does not verify (None when
+    ``ok``); ``problem`` says what is wrong there. ``head_hash`` is the hash of the last event
+    (compare it with an exported copy to detect deletion of the newest events).
+    """
+
+    ok: bool
+    n_events: int
+    head_hash: str
+    first_broken_id: int | None = None
+    problem: str | None = None

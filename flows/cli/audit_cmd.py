@@ -4,4 +4,68 @@ from __future__ import annotations
 
 import typer
 
+from flows.cli.context import settings_of
+from flows.cli.lineage_cmd import FORMAT_OPTION, OutputFormat, print_frame
+
 app = typer.Typer(help="The append-only, hash-chained audit trail: show, verify.", no_args_is_help=True)
+
+
+def _time(text: str | None, option: str):  # noqa: ANN202 - datetime | None
+    from datetime import datetime, timezone
+
+    from storage.errors import InvalidInputError
+
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"{option} {text!r}: use an ISO date or time, e.g. 2026-11-21 or 2026-11-21T10:00") from exc
+    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    actor: str | None = typer.Option(None, "--actor", help="Only events by this actor."),
+    action: str | None = typer.Option(None, "--action", help="Only this action (prefix with a trailing *, e.g. masklet.*)."),
+    entity: str | None = typer.Option(None, "--entity", help="Only this entity, e.g. masklet:42 (or masklet:*)."),
+    since: str | None = typer.Option(None, "--since", help="From this UTC time (ISO), inclusive."),
+    until: str | None = typer.Option(None, "--until", help="Up to this UTC time (ISO), exclusive."),
+    limit: int = typer.Option(100, "--limit", help="At most this many (the newest) events."),
+    fmt: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """Audit events, oldest first, filtered."""
+    from flows.cli.db_cmd import open_catalog
+
+    since_at, until_at = _time(since, "--since"), _time(until, "--until")
+    catalog = open_catalog(settings_of(ctx), write=False)
+    try:
+        frame = catalog.audit_events(actor=actor, action=action, entity=entity, since=since_at, until=until_at,
+                                     limit=limit)
+    finally:
+        catalog.close()
+    if fmt == OutputFormat.table:
+        frame = frame.drop(columns=["prev_hash"]).assign(hash=frame["hash"].str[:12])
+    print_frame(frame, fmt, title="audit trail")
+
+
+@app.command("verify")
+def verify(
+    ctx: typer.Context,
+    anchor: str | None = typer.Option(
+        None, "--anchor", help="A head hash printed by an earlier verify; it must still be in the chain."),
+) -> None:
+    """Recompute the hash chain; exit 1 naming the first edited, deleted or reordered event."""
+    from flows.cli.db_cmd import open_catalog
+
+    catalog = open_catalog(settings_of(ctx), write=False)
+    try:
+        check = catalog.verify_audit(anchor=anchor)
+    finally:
+        catalog.close()
+    if check.ok:
+        typer.echo(f"audit trail OK: {check.n_events} events, head {check.head_hash}")
+        return
+    typer.echo(f"audit trail BROKEN at event {check.first_broken_id}: {check.problem}", err=True)
+    raise typer.Exit(code=1)

@@ -12,6 +12,7 @@ from flows.cli import (
     api_cmd,
     audit_cmd,
     dataset_cmd,
+    dataset_export_cmd,
     db_cmd,
     demo_cmd,
     eval_cmd,
@@ -46,6 +47,10 @@ COMMANDS = (
     ("demo", demo_cmd.demo),
     ("version", version_cmd.version),
 )
+
+
+# commands that add themselves to a group defined in another file
+EXTENSIONS = (dataset_export_cmd,)
 
 
 def register(app: typer.Typer) -> None:

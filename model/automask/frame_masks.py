@@ -1,0 +1,169 @@
+"""Automatic masks on one frame: grid prompts over crop layers, the official filter order.
+
+Per crop: decode every grid point (3 candidate masks each) -> keep predicted IoU > thresh ->
+keep stability >= thresh -> drop masks whose box touches a crop edge (not a frame edge) -> box
+NMS within the crop. Then box NMS across crops (smaller crops win), then small islands/holes
+removed (re-NMS preferring unchanged masks), as sam2's SAM2AutomaticMaskGenerator does.
+IoU and stability filters run on the model's mask resolution (S x S); kept masks are resized
+to the crop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sam2.utils.amg import (
+    batched_mask_to_box, build_point_grid, calculate_stability_score, generate_crop_boxes,
+    is_box_near_crop_edge,
+)
+
+from model.automask.boxes import box_area, box_nms
+from model.automask.config import AutoMaskConfig
+from model.automask.regions import remove_small_regions
+from model.errors import InvalidInputError
+from model.network.device import autocast_for
+from model.session.frames import check_frame, preprocess
+
+
+@dataclass(frozen=True)
+class FrameMasks:
+    """Masks found on one frame: masks bool [M, H, W]; boxes float [M, 4] xyxy; pred_iou [M];
+    stability [M]; points float [M, 2] (x, y) prompt that produced each mask; crop_boxes [M, 4]."""
+
+    masks: np.ndarray
+    boxes: np.ndarray
+    pred_iou: np.ndarray
+    stability: np.ndarray
+    points: np.ndarray
+    crop_boxes: np.ndarray
+
+
+def point_grids(cfg: AutoMaskConfig) -> list[np.ndarray]:
+    """Normalised (x, y) grids per crop layer: float [n_i * n_i, 2] in [0, 1]."""
+    return [build_point_grid(n) for n in cfg.points_per_layer]
+
+
+def crop_boxes(height: int, width: int, cfg: AutoMaskConfig) -> tuple[list[list[int]], list[int]]:
+    """Crop boxes (xyxy, layer 0 = full frame, layer i = 2^i x 2^i crops) and their layer indices."""
+    return generate_crop_boxes((height, width), len(cfg.points_per_layer) - 1, cfg.crop_overlap_ratio)
+
+
+def _crop_features(network, crop: np.ndarray, device):
+    image = preprocess(crop, int(network.image_size)).to(device)
+    out = network.forward_image(image)
+    _, feats, _, sizes = network._prepare_backbone_features(out)
+    if network.directly_add_no_mem_embed:
+        feats[-1] = feats[-1] + network.no_mem_embed
+    maps = [f.permute(1, 2, 0).reshape(1, -1, *s) for f, s in zip(feats, sizes)]
+    return maps[-1], maps[:-1]
+
+
+def _decode(network, pix, high_res, points: torch.Tensor):
+    b = points.shape[0]
+    point_inputs = {"point_coords": points[:, None, :], "point_labels": torch.ones(b, 1, dtype=torch.int32,
+                                                                                   device=points.device)}
+    out = network._forward_sam_heads(
+        backbone_features=pix.expand(b, -1, -1, -1), point_inputs=point_inputs,
+        high_res_features=[h.expand(b, -1, -1, -1) for h in high_res], multimask_output=True,
+    )
+    return out[1].float(), out[2].float()  # high-res multimask logits [b, 3, S, S], IoU [b, 3]
+
+
+def _process_crop(network, frame: np.ndarray, crop_box: list[int], grid: np.ndarray, cfg: AutoMaskConfig,
+                  device) -> dict[str, torch.Tensor]:
+    x0, y0, x1, y1 = crop_box
+    crop = frame[y0:y1, x0:x1]
+    ch, cw = crop.shape[:2]
+    s = int(network.image_size)
+    pix, high_res = _crop_features(network, crop, device)
+    keep_masks, keep_iou, keep_stab, keep_pts = [], [], [], []
+    for start in range(0, len(grid), cfg.points_per_batch):
+        pts = torch.as_tensor(grid[start:start + cfg.points_per_batch], dtype=torch.float32)
+        logits, iou = _decode(network, pix, high_res, (pts * s).to(device))
+        logits, iou = logits.flatten(0, 1).cpu(), iou.flatten().cpu()
+        pts_rep = (pts * torch.tensor([cw, ch])).repeat_interleave(logits.shape[0] // len(pts), dim=0)
+        ok = iou > cfg.pred_iou_thresh
+        stab = calculate_stability_score(logits, cfg.mask_threshold, cfg.stability_score_offset)
+        ok &= stab >= cfg.stability_score_thresh
+        if ok.any():
+            big = F.interpolate(logits[ok][:, None], size=(ch, cw), mode="bilinear", align_corners=False)[:, 0]
+            keep_masks.append(big > cfg.mask_threshold)
+            keep_iou.append(iou[ok]), keep_stab.append(stab[ok]), keep_pts.append(pts_rep[ok])
+    if not keep_masks:
+        return {}
+    masks = torch.cat(keep_masks)
+    data = {"masks": masks, "iou": torch.cat(keep_iou), "stab": torch.cat(keep_stab), "points": torch.cat(keep_pts)}
+    data["boxes"] = batched_mask_to_box(masks).float()
+    h, w = frame.shape[:2]
+    nonempty = masks.flatten(1).any(-1)
+    near = is_box_near_crop_edge(data["boxes"], crop_box, [0, 0, w, h])
+    data = {k: v[nonempty & ~near] for k, v in data.items()}
+    keep = box_nms(data["boxes"], data["iou"], cfg.box_nms_thresh)
+    data = {k: v[keep] for k, v in data.items()}
+    # back to frame coordinates
+    offset = torch.tensor([x0, y0, x0, y0], dtype=torch.float32)
+    data["boxes"] = data["boxes"] + offset
+    data["points"] = data["points"] + offset[:2]
+    full = torch.zeros(len(data["masks"]), h, w, dtype=torch.bool)
+    full[:, y0:y1, x0:x1] = data["masks"]
+    data["masks"] = full
+    data["crop_boxes"] = torch.tensor([crop_box] * len(full), dtype=torch.float32)
+    return data
+
+
+def frame_masks(network, frame: np.ndarray, cfg: AutoMaskConfig, device: torch.device) -> FrameMasks:
+    """All automatic masks of one uint8 [H, W, 3] frame (see module docstring)."""
+    frame = check_frame(frame, 0, None)
+    h, w = frame.shape[:2]
+    boxes, layers = crop_boxes(h, w, cfg)
+    grids = point_grids(cfg)
+    parts = []
+    with torch.inference_mode(), autocast_for(device):
+        for box, layer in zip(boxes, layers):
+            part = _process_crop(network, frame, box, grids[layer], cfg, device)
+            if part:
+                parts.append(part)
+    if not parts:
+        return _empty(h, w)
+    data = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    if len(boxes) > 1:
+        keep = box_nms(data["boxes"], 1.0 / box_area(data["crop_boxes"]), cfg.crop_nms_thresh)
+        data = {k: v[keep] for k, v in data.items()}
+    if cfg.min_mask_region_area > 0:
+        data = _clean_regions(data, cfg)
+    order = torch.sort(data["iou"], descending=True, stable=True).indices[: cfg.max_masks]
+    data = {k: v[order] for k, v in data.items()}
+    return FrameMasks(masks=data["masks"].numpy(), boxes=data["boxes"].numpy(), pred_iou=data["iou"].numpy(),
+                      stability=data["stab"].numpy(), points=data["points"].numpy(),
+                      crop_boxes=data["crop_boxes"].numpy())
+
+
+def _clean_regions(data: dict[str, torch.Tensor], cfg: AutoMaskConfig) -> dict[str, torch.Tensor]:
+    new_masks, unchanged = [], []
+    for m in data["masks"].numpy():
+        m1, c1 = remove_small_regions(m, cfg.min_mask_region_area, "holes")
+        m2, c2 = remove_small_regions(m1, cfg.min_mask_region_area, "islands")
+        new_masks.append(torch.from_numpy(m2))
+        unchanged.append(float(not (c1 or c2)))
+    masks = torch.stack(new_masks)
+    boxes = batched_mask_to_box(masks).float()
+    keep = box_nms(boxes, torch.tensor(unchanged), cfg.box_nms_thresh)
+    data = {**data, "masks": masks, "boxes": boxes}
+    data = {k: v[keep] for k, v in data.items()}
+    nonempty = data["masks"].flatten(1).any(-1)
+    return {k: v[nonempty] for k, v in data.items()}
+
+
+def _empty(h: int, w: int) -> FrameMasks:
+    z = np.zeros((0, 4), np.float32)
+    return FrameMasks(masks=np.zeros((0, h, w), bool), boxes=z, pred_iou=np.zeros(0, np.float32),
+                      stability=np.zeros(0, np.float32), points=np.zeros((0, 2), np.float32), crop_boxes=z)
+
+
+def validate_frame(frame: object) -> np.ndarray:
+    if not isinstance(frame, np.ndarray):
+        raise InvalidInputError("automatic masks need a numpy uint8 [H, W, 3] frame")
+    return check_frame(frame, 0, None)

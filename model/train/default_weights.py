@@ -1,0 +1,87 @@
+"""Train the shipped ``builtin:default`` weights (tiny-cpu) on procedurally generated clips.
+
+Reproduce the shipped file (about 45 minutes on one CPU thread)::
+
+    nice -n 10 python -m model.train.default_weights --out model/weights/default.pt --steps 1800 --seed 0
+
+Every ``--save-every`` steps the weights so far are written to ``--out`` (no optimizer state) and
+the full training state to ``--state`` (default: ``<out>.state``), which ``--resume`` continues.
+Training is seed-deterministic on CPU, so ``--stop-at N`` reproduces the weights a longer run had
+at step N (the learning-rate schedule always spans ``--steps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.network.architecture import tiny_cpu
+from model.network.checkpoint import write_checkpoint
+from model.synthetic.generator import generate_clip
+from model.train.config import TrainConfig
+from model.train.sampler import ClipSampler, Video
+from model.train.trainer import Trainer
+
+
+def synthetic_source(clip_frames: int, size: int) -> "callable":
+    """A video source drawing a fresh generated clip (1-3 instruments) from the sampler's rng."""
+
+    def source(rng: np.random.Generator) -> Video:  # noqa: D401
+        clip = generate_clip(int(rng.integers(0, 2**31 - 1)), clip_frames, size, size,
+                             int(rng.integers(1, 4)))
+        return clip.frames, clip.masks
+
+    return source
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--state", type=Path, default=None)
+    parser.add_argument("--steps", type=int, default=1800)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clip-len", type=int, default=6)
+    parser.add_argument("--lr", type=float, default=8e-4)
+    parser.add_argument("--save-every", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--stop-at", type=int, default=None,
+                        help="stop after this step (the schedule still spans --steps)")
+    parser.add_argument("--resume", action="store_true")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    state = args.state or args.out.with_name(args.out.name + ".state")
+    arch = tiny_cpu()
+    cfg = TrainConfig(seed=args.seed, total_steps=args.steps, lr=args.lr, warmup_steps=100,
+                      clip_len=args.clip_len, max_objects=3)
+    sampler = ClipSampler(synthetic_source(args.clip_len, arch_size := 256), clip_len=args.clip_len,
+                          max_objects=3, image_size=arch_size)
+    trainer = Trainer(arch, sampler, cfg)
+    if args.resume and state.is_file():
+        trainer.resume(state)
+    started, recent = time.time(), []
+
+    def on_step(step: int, metrics: dict[str, float]) -> None:
+        recent.append(metrics["train_iou"])
+        del recent[:-50]
+        if step % 10 == 0:
+            print(json.dumps({"step": step, "elapsed_s": round(time.time() - started, 1),
+                              "loss": round(metrics["loss_total"], 4),
+                              "train_iou_50": round(float(np.mean(recent)), 4)}), flush=True)
+        if step % args.save_every == 0 or step in (args.steps, args.stop_at):
+            trainer.save(state)
+            write_checkpoint(args.out, arch=arch, model_state=trainer.network.state_dict(), step=step,
+                             extra={"train_config": cfg.to_dict(), "recipe": "model.train.default_weights",
+                                    "train_iou_50": float(np.mean(recent))})
+
+    trainer.run(min(args.steps, args.stop_at or args.steps), callback=on_step)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Exporters of immutable dataset versions (SA-V JSON, DAVIS PNG, COCO)."""

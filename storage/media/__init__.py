@@ -1,0 +1,1 @@
+"""Media: video probing, frame-exact decoding and sampling, frame folders, JPEG, ingest."""

@@ -1,0 +1,1 @@
+"""Object store: one write-once protocol, a local-folder and an S3 implementation."""

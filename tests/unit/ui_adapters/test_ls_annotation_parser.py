@@ -1,0 +1,103 @@
+"""Annotation JSON -> Review / RejectedAnnotation, without a server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ui_adapters.annotation_parser import parse_annotation
+from ui_adapters.records import RejectedAnnotation, Review, Verdict
+from ui_adapters.task_builder import coco_to_mask, masklet_to_task
+from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
+
+
+def _task(n_frames: int = 5, max_frames: int = 4) -> dict[str, Any]:
+    task = masklet_to_task(make_masklet(9, n_frames), round_id=2, max_frames=max_frames)
+    task["id"] = 41
+    task["predictions"][0]["created_at"] = "2026-11-21T10:00:00Z"
+    return task
+
+
+def _annotation(result: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    ann = {"id": 77, "result": result, "updated_at": "2026-11-21T10:05:00.123456Z", "completed_by": 3,
+           "lead_time": 42.5, "was_cancelled": False}
+    ann.update(extra)
+    return ann
+
+
+def test_satisfactory_with_prediction_copied_has_no_corrections() -> None:
+    task = _task()
+    result = list(task["predictions"][0]["result"]) + [verdict_result("satisfactory")]
+    review = parse_annotation(project_id=5, task=task, annotation=_annotation(result), emails={3: "r@x.org"})
+    assert isinstance(review, Review)
+    assert review.verdict is Verdict.SATISFACTORY
+    assert review.corrections == {} and review.frames_edited == ()
+    assert (review.masklet_id, review.revision, review.task_id, review.annotation_id) == (9, 1, 41, 77)
+    assert review.frames_shown == tuple(task["data"]["frame_indices"])
+    assert review.seconds == 42.5 and review.reviewer_id == 3 and review.reviewer_email == "r@x.org"
+    assert review.annotation_updated_at == datetime(2026, 11, 21, 10, 5, 0, 123456, tzinfo=UTC)
+    assert review.external_id == "label-studio:5:77:2026-11-21T10:05:00.123456+00:00"
+    assert review.model_version == "tiny-cpu@3" and review.clicks is None
+
+
+def test_unsatisfactory_edits_become_corrections_by_video_frame() -> None:
+    task = _task(n_frames=5, max_frames=4)  # shown positions 0, 1, 3, 4 -> video frames 0, 2, 6, 8
+    new1, new3 = box_mask(24, 32, 10, 10, 5), box_mask(24, 32, 0, 0, 3)
+    result = [verdict_result("unsatisfactory"), edit_result(new1, 1), edit_result(new3, 3)]
+    result.append(task["predictions"][0]["result"][0])  # frame 0 kept as predicted
+    review = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
+    assert isinstance(review, Review)
+    assert review.verdict is Verdict.UNSATISFACTORY
+    assert review.frames_edited == (2, 8)
+    assert np.array_equal(coco_to_mask(review.corrections[2]), new1)
+    assert np.array_equal(coco_to_mask(review.corrections[8]), new3)
+
+
+def test_two_strokes_on_one_frame_are_united() -> None:
+    task = _task()
+    a, b = box_mask(24, 32, 0, 0, 3), box_mask(24, 32, 20, 20, 3)
+    result = [verdict_result("ill-defined"), edit_result(a, 2), edit_result(b, 2)]
+    review = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
+    assert isinstance(review, Review) and review.verdict is Verdict.ILL_DEFINED
+    frame = task["data"]["frame_indices"][2]
+    assert np.array_equal(coco_to_mask(review.corrections[frame]), a | b)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda t, r: r.pop(0), "no verdict"),
+        (lambda t, r: r[1].update(original_width=31), "24x31"),
+        (lambda t, r: r[1]["value"].update(rle=r[1]["value"]["rle"][:5]), "bad brush RLE"),
+        (lambda t, r: r[1].update(item_index=99), "outside"),
+        (lambda t, r: t.update(data={"image": "x.png"}), "unknown task"),
+        (lambda t, r: r[0]["value"].update(choices=["great"]), "unknown verdict"),
+    ],
+)
+def test_malformed_annotations_are_rejected_with_reason(mutate: Any, reason: str) -> None:
+    task = _task()
+    result = [verdict_result("unsatisfactory"), edit_result(box_mask(24, 32, 1, 1, 4), 1)]
+    mutate(task, result)
+    out = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
+    assert isinstance(out, RejectedAnnotation)
+    assert reason in out.reason
+    assert (out.annotation_id, out.task_id, out.project_id) == (77, 41, 5)
+    assert out.external_id == "label-studio:5:77:2026-11-21T10:05:00.123456+00:00"
+
+
+def test_skipped_annotation_is_rejected() -> None:
+    out = parse_annotation(project_id=5, task=_task(), annotation=_annotation([], was_cancelled=True))
+    assert isinstance(out, RejectedAnnotation) and out.reason.startswith("skipped")
+
+
+def test_updated_annotation_gets_a_new_external_id() -> None:
+    task = _task()
+    result = [verdict_result("satisfactory")]
+    first = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
+    second = parse_annotation(project_id=5, task=task,
+                              annotation=_annotation(result, updated_at="2026-11-21T11:00:00Z"))
+    assert isinstance(first, Review) and isinstance(second, Review)
+    assert first.external_id != second.external_id and first.annotation_id == second.annotation_id

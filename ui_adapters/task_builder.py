@@ -1,0 +1,122 @@
+"""Masklet -> Label Studio task with a brush prediction per shown frame.
+
+A task's ``data`` (the contract with :mod:`ui_adapters.annotation_parser`)::
+
+    frames         list[str]  URLs of the shown frames (the paginated clip)
+    frame_indices  list[int]  video frame index of each shown frame (item_index -> frame)
+    scores         list[float] model score of each shown frame
+    masklet_id, revision (int), video (str), model_version (str), height, width (int, pixels)
+    round_id (int), context (str, the visible header)
+
+The prediction holds one ``brushlabels`` result per shown frame (``item_index`` = position in the
+clip, ``score`` = that frame's score) with the frame's mask as brush RLE (0/255 RGBA), plus the
+prediction-level ``model_version`` and ``score`` (mean of the shown frames' scores).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from ui_adapters.brush_rle import binary_mask_to_rle
+from ui_adapters.errors import InvalidInputError
+from ui_adapters.label_config import BRUSH_TAG, DEFAULT_LABEL, FRAMES_TAG
+from ui_adapters.records import CocoRle, MaskletForReview
+
+MAX_CONTEXT_FRAMES = 12  # frame numbers and scores listed in the header before eliding
+
+
+def select_frames(n_frames: int, max_frames: int) -> list[int]:
+    """Positions (0..n_frames-1) of the frames to show: all, or ``max_frames`` evenly spaced
+    including the first and the last frame."""
+    if n_frames <= 0 or max_frames <= 0:
+        raise InvalidInputError(f"need n_frames > 0 and max_frames > 0, got {n_frames}, {max_frames}")
+    if n_frames <= max_frames:
+        return list(range(n_frames))
+    if max_frames == 1:
+        return [0]
+    picks = np.floor(np.linspace(0, n_frames - 1, max_frames) + 0.5).astype(int)
+    return [int(p) for p in picks]
+
+
+def coco_to_mask(rle: CocoRle) -> np.ndarray:
+    """COCO RLE -> ``(H, W)`` uint8 mask of 0/1."""
+    try:
+        with warnings.catch_warnings():  # pycocotools 2.0.11 trips numpy 2's copy= deprecation
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return mask_utils.decode({"size": [rle.height, rle.width], "counts": rle.counts.encode("ascii")})
+    except Exception as exc:  # pycocotools raises bare exceptions on malformed counts
+        raise InvalidInputError(f"malformed COCO RLE of size {rle.height}x{rle.width}") from exc
+
+
+def mask_to_coco(mask: np.ndarray) -> CocoRle:
+    """``(H, W)`` bool/0-1 mask -> COCO RLE."""
+    enc = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8, copy=False)))
+    return CocoRle(height=int(mask.shape[0]), width=int(mask.shape[1]), counts=enc["counts"].decode("ascii"))
+
+
+def _context(m: MaskletForReview, shown: list[int]) -> str:
+    frames = [m.frame_indices[k] for k in shown]
+    scores = [m.scores[k] for k in shown]
+    more = "" if len(shown) <= MAX_CONTEXT_FRAMES else f" ... ({len(shown)} shown)"
+    frame_txt = ", ".join(str(f) for f in frames[:MAX_CONTEXT_FRAMES]) + more
+    score_txt = " ".join(f"{s:.2f}" for s in scores[:MAX_CONTEXT_FRAMES]) + more
+    sub = "" if len(shown) == len(m.frame_indices) else f" of {len(m.frame_indices)}"
+    return (
+        f"Video {m.video_label} | masklet {m.masklet_id} rev {m.revision} | model {m.model_version} "
+        f"| frames{sub}: {frame_txt} | scores: {score_txt} (mean {np.mean(scores):.2f})"
+    )
+
+
+def brush_result(*, mask: np.ndarray, item_index: int, score: float | None, label: str) -> dict[str, Any]:
+    """One ``brushlabels`` result for clip position ``item_index`` from a ``(H, W)`` binary mask."""
+    out: dict[str, Any] = {
+        "id": f"frame{item_index}",
+        "from_name": BRUSH_TAG,
+        "to_name": FRAMES_TAG,
+        "type": "brushlabels",
+        "original_width": int(mask.shape[1]),
+        "original_height": int(mask.shape[0]),
+        "image_rotation": 0,
+        "item_index": int(item_index),
+        "value": {"format": "rle", "rle": binary_mask_to_rle(mask), "brushlabels": [label]},
+    }
+    if score is not None:
+        out["score"] = float(score)
+    return out
+
+
+def masklet_to_task(
+    masklet: MaskletForReview, *, round_id: int, max_frames: int, label: str = DEFAULT_LABEL
+) -> dict[str, Any]:
+    """The import payload (``data`` + ``predictions``) of one masklet's review task."""
+    shown = select_frames(len(masklet.frame_indices), max_frames)
+    results = [
+        brush_result(
+            mask=coco_to_mask(masklet.masks[k]), item_index=pos, score=masklet.scores[k], label=label
+        )
+        for pos, k in enumerate(shown)
+    ]
+    scores = [round(masklet.scores[k], 4) for k in shown]
+    data = {
+        "frames": [masklet.frame_urls[k] for k in shown],
+        "frame_indices": [masklet.frame_indices[k] for k in shown],
+        "scores": scores,
+        "masklet_id": masklet.masklet_id,
+        "revision": masklet.revision,
+        "video": masklet.video_label,
+        "model_version": masklet.model_version,
+        "height": masklet.height,
+        "width": masklet.width,
+        "round_id": round_id,
+        "context": _context(masklet, shown),
+    }
+    prediction = {
+        "model_version": masklet.model_version,
+        "score": float(np.mean([masklet.scores[k] for k in shown])),
+        "result": results,
+    }
+    return {"data": data, "predictions": [prediction]}
