@@ -34,11 +34,12 @@ $(LS_VENV)/.installed:
 	$(LS_VENV)/bin/pip install -q label-studio==1.23.2
 	touch $@
 
-# PostgreSQL 15 server binaries (the stack runs them as plain processes), installed through apt
-# when missing.
+# PostgreSQL 15 server binaries (the stack runs them as plain processes) and Debian's Chromium
+# (headless rendering tests of the lineage pages), installed through apt when missing.
 system-deps:
 	@missing=""; \
 	test -x /usr/lib/postgresql/15/bin/initdb || missing="$$missing postgresql-15"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing system packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \

@@ -64,6 +64,8 @@ def main() -> None:
         for i, f in enumerate(clip.frames):
             Image.fromarray(f).save(Path(tmp) / f"{i:05d}.jpg")
         frames = [np.array(Image.open(Path(tmp) / f"{i:05d}.jpg").convert("RGB")) for i in range(args.frames)]
+        bench_ours(model, frames[:2], points_for(1, 256))  # warm-up (first-call allocations)
+        bench_official(predictor, tmp, points_for(1, 256))
         for n in [int(x) for x in args.objects.split(",")]:
             pts = points_for(n, 256)
             ours = bench_ours(model, frames, pts)

@@ -16,11 +16,15 @@ from flows.errors import NotFoundError, UnavailableError
 
 CHAMPION = "champion"
 EXPERIMENT = "maskloop-retraining"
+#: MLflow stores at most 36 characters of a dataset digest: the manifest sha256 is cut to that
+#: prefix there and kept whole in the input's ``manifest_sha256`` tag.
+DIGEST_MAX = 36
 
 
 @dataclass(frozen=True)
 class DatasetInput:
-    """A dataset version as MLflow sees it: ``name`` NAME@N, ``digest`` manifest sha256,
+    """A dataset version as MLflow sees it: ``name`` NAME@N, ``digest`` manifest sha256 (logged as
+    its first :data:`DIGEST_MAX` hex digits, the whole in a tag),
     ``source`` the manifest's object-store URI, ``n_members`` masklet revisions in it."""
 
     name: str
@@ -70,9 +74,10 @@ class MlflowTracker:
     # --- runs ------------------------------------------------------------------------------------
     def start_run(
         self, *, run_name: str, params: Mapping[str, object], tags: Mapping[str, str],
-        dataset: DatasetInput,
+        dataset: DatasetInput | None,
     ) -> str:
-        """Create a run with params, tags and the dataset version as a training input; returns its id."""
+        """Create a run with params, tags and the dataset version as a training input (None: no
+        input, e.g. a bootstrap run registering given weights); returns its id."""
         import pandas as pd
         from mlflow.data.pandas_dataset import from_pandas
 
@@ -80,10 +85,13 @@ class MlflowTracker:
         run_id = run.info.run_id
         for key, value in params.items():
             self.client.log_param(run_id, key, value)
+        if dataset is None:
+            return run_id
         frame = pd.DataFrame({"dataset_version": [dataset.name], "members": [dataset.n_members]})
-        ds = from_pandas(frame, source=dataset.source, name=dataset.name, digest=dataset.digest)
+        ds = from_pandas(frame, source=dataset.source, name=dataset.name, digest=dataset.digest[:DIGEST_MAX])
         with self._mlflow.start_run(run_id=run_id):
-            self._mlflow.log_input(ds, context="training", tags={"dataset_version": dataset.name})
+            self._mlflow.log_input(ds, context="training", tags={"dataset_version": dataset.name,
+                                                                 "manifest_sha256": dataset.digest})
         return run_id
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, float], *, step: int) -> None:

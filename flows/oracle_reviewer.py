@@ -59,11 +59,19 @@ class ManualDrawing:
     clicks: int
 
 
-def _object_jf(pred: np.ndarray, gt: np.ndarray) -> tuple[float, np.ndarray]:
+def object_jf(pred: np.ndarray, gt: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean J&F over frames, and per-frame J [T]."""
     per_j = np.array([jaccard(p, g) for p, g in zip(pred, gt)], dtype=np.float64)
     per_f = np.array([boundary_f(p, g) for p, g in zip(pred, gt)], dtype=np.float64)
     return float((per_j.mean() + per_f.mean()) / 2.0), per_j
+
+
+def _match_j(pred: np.ndarray, gt: np.ndarray) -> float:
+    """Mean J over the frames the proposal covers (non-empty masks); 0 for an empty proposal."""
+    covered = np.flatnonzero(pred.reshape(len(pred), -1).any(axis=1))
+    if covered.size == 0:
+        return 0.0
+    return float(np.mean([jaccard(pred[i], gt[i]) for i in covered]))
 
 
 def _clicks_for(pred: np.ndarray, gt: np.ndarray, config: OracleConfig) -> int:
@@ -95,8 +103,7 @@ def review_proposals(
             if arr.ndim != 3 or arr.shape[0] != t:
                 raise ValueError(f"{name} {key}: masks must be [T={t}, H, W], got {arr.shape}")
     pairs = sorted(
-        ((np.mean([jaccard(p, g) for p, g in zip(pm, gm)]), pid, gid)
-         for pid, pm in proposals.items() for gid, gm in ground_truth.items()),
+        ((_match_j(pm, gm), pid, gid) for pid, pm in proposals.items() for gid, gm in ground_truth.items()),
         reverse=True,
     )
     matched: dict[int, int] = {}
@@ -114,7 +121,7 @@ def review_proposals(
             reviews.append(OracleReview(pid, "ill_defined", None, 0.0, 0, 0))
             continue
         gt = ground_truth[gid]
-        jf, per_j = _object_jf(pred, gt)
+        jf, per_j = object_jf(pred, gt)
         if jf >= config.accept_jf:
             reviews.append(OracleReview(pid, "satisfactory", gid, jf, 0, 0))
             continue

@@ -1,7 +1,8 @@
 """The auditor API: a FastAPI app built by :func:`create_app` from Settings (no global state).
 
 Read-only, versioned endpoints under ``/v1`` (JSON by default, CSV with ``?format=csv`` or
-``Accept: text/csv``), the OpenAPI spec at ``/openapi.json`` and docs at ``/docs``:
+``Accept: text/csv``) and the OpenAPI spec at ``/openapi.json`` (no /docs page: Swagger UI would
+load scripts from a CDN; point any OpenAPI viewer at the spec instead):
 
 - ``GET /v1/masklets/{id}/provenance``, ``GET /v1/videos/{id}/impact``
 - ``GET /v1/datasets/{name}/versions``, ``.../versions/{n}``, ``.../diff?from=A&to=B``
@@ -63,7 +64,7 @@ def create_app(settings: Settings, *, backend: ApiBackend | None = None) -> Fast
                 backend.close()
 
     app = FastAPI(title="maskloop auditor API", version=API_VERSION, lifespan=lifespan,
-                  description=__doc__, responses=ERROR_RESPONSES)
+                  description=__doc__, responses=ERROR_RESPONSES, docs_url=None, redoc_url=None)
     app.state.backend = backend
     app.add_exception_handler(StorageError, _error_handler)
     app.add_exception_handler(FlowError, _error_handler)

@@ -7,7 +7,9 @@
 - otherwise ``MASKLOOP_DATABASE_URL`` (PostgreSQL with the owner's rights; ``read_only`` is False
   and the service says so at start) or, on the embedded default, the SQLite catalog file under
   ``MASKLOOP_HOME``. SQLite has no roles: the service only ever runs read queries plus the one
-  audit append, but the file itself is writable by the process.
+  audit append (``storage.audit.trail.append_event`` in a normal write transaction), but the file
+  itself is writable by the process, and opening it migrates it to the newest schema like every
+  other command does on SQLite. Use PostgreSQL + the auditor role when the guarantee matters.
 """
 
 from __future__ import annotations

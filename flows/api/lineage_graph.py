@@ -72,7 +72,8 @@ def model_graph(catalog: Catalog, ref: str, *, max_videos: int = 24) -> LineageG
         details = json.loads(r.details)
         depth = int(details.get("depth", 0))
         if r.relation in ("model", "base_model"):
-            nodes[r.entity] = GraphNode(r.entity, r.relation, r.name, _detail(r.actor, r.at, details.get("backend", "")))
+            nodes[r.entity] = GraphNode(r.entity, r.relation, r.name,
+                                        _detail(r.actor, r.at, details.get("backend", "")))
             models_by_depth[depth] = r.entity
         elif r.relation == "training_run":
             nodes[r.entity] = GraphNode(r.entity, "training_run", f"run {r.name}",

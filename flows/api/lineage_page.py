@@ -78,7 +78,7 @@ def _node_boxes(placed: Layout) -> list[str]:
             f'stroke="{stroke}" stroke-width="2"{dash}/>'
             f'<text class="label" x="{p.x + 10:.1f}" y="{p.y + 20:.1f}">{escape(_clip(p.node.label, 28))}</text>'
             f'<text class="detail" x="{p.x + 10:.1f}" y="{p.y + 37:.1f}">'
-            f"{escape(_clip(p.node.detail or KIND_NAMES.get(p.node.kind, ''), 36))}</text></g>"
+            f"{escape(_clip(p.node.detail or KIND_NAMES.get(p.node.kind, ''), 38))}</text></g>"
         )
     return out
 

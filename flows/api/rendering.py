@@ -19,8 +19,6 @@ from flows.api.schemas import LineageRow
 
 CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                       "description": "JSON by default; CSV with ?format=csv or Accept: text/csv"}}
-
-
 TIME_COLUMNS = frozenset({"at", "created_at"})
 
 

@@ -35,7 +35,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default: loopback only)."),
     port: int = typer.Option(8700, "--port", min=1, max=65535, help="TCP port."),
 ) -> None:
-    """Serve the read-only API (OpenAPI spec at /openapi.json, docs at /docs) until Ctrl-C."""
+    """Serve the read-only API (OpenAPI spec at /openapi.json) until Ctrl-C."""
     import uvicorn
 
     from flows.api.app import create_app

@@ -2,18 +2,63 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
-
-from flows.errors import FlowError
 
 
 def demo(
     ctx: typer.Context,
     workdir: Path = typer.Option(Path(".maskloop/demo"), "--workdir", help="Where the demo writes everything."),
-    rounds: int = typer.Option(2, "--rounds", min=1, help="Annotation rounds to run."),
+    rounds: int = typer.Option(2, "--rounds", min=1, max=20, help="Annotation rounds to run."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Run the data engine end to end on generated surgical-like videos."""
-    raise FlowError("demo is not available in this build yet")
+    """Run the data engine end to end on generated surgical-like videos (SQLite, local store,
+    Prefect ephemeral, MLflow on SQLite, oracle reviewer); writes WORKDIR/report.html."""
+    import logging
+    import os
+
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before prefect's logging is configured
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    import prefect  # noqa: F401  (configures its loggers; quiet them below)
+
+    from flows.cycle.demo import run_demo
+
+    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs", "mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    err = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("maskloop demo", total=None)
+
+        def step(text: str) -> None:
+            bar.update(task, description=text, total=None, completed=0)
+            if not as_json:
+                err.log(text)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done)
+
+        result = run_demo(workdir, rounds=rounds, step=step, progress=progress)
+    if as_json:
+        typer.echo(json.dumps(result.as_json()))
+        return
+    table = Table(title=f"maskloop demo: {rounds} rounds in {result.seconds:.0f} s")
+    for col in ("round", "proposed", "accepted", "rejected", "acceptance", "frames edited/acc.", "clicks/acc.",
+                "val J&F", "champion J&F", "promoted", "champion"):
+        table.add_column(col, justify="left" if col == "round" else "right")
+    for row in result.as_json()["rounds"]:  # type: ignore[union-attr]
+        table.add_row(str(row["round"]), str(row["proposed"]), str(row["accepted"]), str(row["rejected"]),
+                      f"{row['acceptance_rate']:.0%}", f"{row['frames_edited_per_accepted']:.2f}",
+                      f"{row['clicks_per_accepted']:.2f}", _num(row["val_JF"]), _num(row["champion_JF"]),
+                      "-" if row["promoted"] is None else ("yes" if row["promoted"] else "no"), str(row["champion"]))
+    Console().print(table)
+    typer.echo(f"report: {result.report}")
+
+
+def _num(value: object) -> str:
+    return "-" if value is None else f"{float(value):.3f}"

@@ -15,6 +15,7 @@ from flows.cli import (
     dataset_export_cmd,
     db_cmd,
     demo_cmd,
+    deploy_cmd,
     eval_cmd,
     import_cmd,
     ingest_cmd,
@@ -22,6 +23,7 @@ from flows.cli import (
     model_cmd,
     review_cmd,
     round_cmd,
+    round_schedule_cmd,
     stack_cmd,
     train_cmd,
     version_cmd,
@@ -44,13 +46,14 @@ COMMANDS = (
     ("ingest", ingest_cmd.ingest),
     ("train", train_cmd.train),
     ("eval", eval_cmd.evaluate),
+    ("deploy", deploy_cmd.deploy),
     ("demo", demo_cmd.demo),
     ("version", version_cmd.version),
 )
 
 
 # commands that add themselves to a group defined in another file
-EXTENSIONS = (dataset_export_cmd,)
+EXTENSIONS = (dataset_export_cmd, round_schedule_cmd)
 
 
 def register(app: typer.Typer) -> None:

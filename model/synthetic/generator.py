@@ -14,6 +14,7 @@ import numpy as np
 
 from model.errors import InvalidInputError
 from model.synthetic.instruments import random_path, render_instrument
+from model.synthetic.organs import random_blob, render_blob
 from model.synthetic.tissue import fractal_noise, tissue_canvas
 
 
@@ -39,12 +40,17 @@ class SyntheticClip:
 
 
 def generate_clip(
-    seed: int, n_frames: int = 16, height: int = 128, width: int = 128, n_instruments: int = 2
+    seed: int, n_frames: int = 16, height: int = 128, width: int = 128, n_instruments: int = 2,
+    n_blobs: int = 0,
 ) -> SyntheticClip:
-    """Generate a deterministic surgical-like clip (see module docstring)."""
-    if n_frames < 1 or height < 16 or width < 16 or n_instruments < 0:
+    """Generate a deterministic surgical-like clip (see module docstring).
+
+    n_blobs: extra deformable textured objects (organs, gauze) drifting under the instruments;
+    their masks follow the instruments' in ``masks`` (ids n_instruments+1 ...).
+    """
+    if n_frames < 1 or height < 16 or width < 16 or n_instruments < 0 or n_blobs < 0:
         raise InvalidInputError(
-            "generate_clip needs n_frames >= 1, height and width >= 16, n_instruments >= 0"
+            "generate_clip needs n_frames >= 1, height and width >= 16, n_instruments >= 0, n_blobs >= 0"
         )
     rng = np.random.default_rng(seed)
     margin = max(8, int(0.15 * max(height, width)))
@@ -53,6 +59,9 @@ def generate_clip(
     freq = rng.uniform(0.5, 1.5, 2) * 2 * np.pi / max(n_frames, 8)
     phase = rng.uniform(0, 2 * np.pi, 2)
     paths = [random_path(rng, height, width, n_frames) for _ in range(n_instruments)]
+    blob_rng = np.random.default_rng([seed, 1])  # separate stream: n_blobs=0 clips stay unchanged
+    blobs = [random_blob(blob_rng, height, width) for _ in range(n_blobs)]
+    n_obj = n_instruments + n_blobs
     smoke_field = fractal_noise(rng, height, width, octaves=3)
     smoke_peak = float(rng.uniform(0.0, 0.45))
     smoke_centre = float(rng.uniform(0, n_frames))
@@ -62,7 +71,7 @@ def generate_clip(
     vignette = np.clip(1.15 - 0.35 * r2, 0.35, 1.0)[..., None].astype(np.float32)
 
     frames = np.zeros((n_frames, height, width, 3), np.uint8)
-    masks = np.zeros((n_instruments, n_frames, height, width), bool)
+    masks = np.zeros((n_obj, n_frames, height, width), bool)
     for t in range(n_frames):
         ox = int(round(margin + margin * 0.8 * np.sin(freq[0] * t + phase[0])))
         oy = int(round(margin + margin * 0.8 * np.sin(freq[1] * t + phase[1])))
@@ -70,12 +79,13 @@ def generate_clip(
         covered = np.zeros((height, width), bool)
         # draw back to front; later instruments are nearer the camera and occlude earlier ones
         rendered = [render_instrument(p, t, height, width) for p in paths]
-        for k in range(n_instruments - 1, -1, -1):
+        rendered += [render_blob(b, t, height, width) for b in blobs]
+        for k in _draw_order(n_instruments, n_blobs):
             m, col = rendered[k]
             visible = m & ~covered
             masks[k, t] = visible
             covered |= m
-        for k in range(n_instruments):
+        for k in reversed(_draw_order(n_instruments, n_blobs)):
             m, col = rendered[k]
             img[masks[k, t]] = col[masks[k, t]]
         smoke = smoke_peak * np.exp(-((t - smoke_centre) ** 2) / (2 * (0.2 * n_frames + 1) ** 2))
@@ -88,4 +98,9 @@ def generate_clip(
         img = img * vignette + rng.normal(0, 0.012, img.shape).astype(np.float32)
         frames[t] = np.clip(img * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return SyntheticClip(frames=frames, masks=masks,
-                         object_ids=tuple(range(1, n_instruments + 1)), seed=int(seed))
+                         object_ids=tuple(range(1, n_obj + 1)), seed=int(seed))
+
+
+def _draw_order(n_instruments: int, n_blobs: int) -> list[int]:
+    """Object indices nearest-first: instruments (last one nearest) above blobs (last one nearest)."""
+    return list(range(n_instruments - 1, -1, -1)) + list(range(n_instruments + n_blobs - 1, n_instruments - 1, -1))

@@ -50,8 +50,8 @@ async def audit_events(
 @router.get("/verify", response_model=AuditVerifyOut)
 async def audit_verify(
     request: Request,
-    anchor: Annotated[str | None, Query(pattern=r"^[0-9a-f]{64}$",
-                                        description="A head_hash from an earlier check; it must still be there")] = None,
+    anchor: Annotated[str | None, Query(
+        pattern=r"^[0-9a-f]{64}$", description="A head_hash from an earlier check; it must still be there")] = None,
 ) -> AuditVerifyOut:
     """Recompute the whole hash chain; ``ok`` false names the first edited, deleted or reordered event."""
     check = await run_in_threadpool(lambda: request.app.state.backend.catalog.verify_audit(anchor=anchor))

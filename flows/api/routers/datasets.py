@@ -45,7 +45,8 @@ def _version_detail(catalog, name: str, number: int) -> tuple[pd.Series, pd.Data
 
 
 @router.get("/{name}/versions/{number}", response_model=DatasetVersionDetailOut, responses=CSV_RESPONSE)
-async def dataset_version(request: Request, name: Name, number: VersionNumber, format: Format = None):  # noqa: A002, ANN201
+async def dataset_version(request: Request, name: Name, number: VersionNumber,
+                          format: Format = None):  # noqa: A002, ANN201
     """One version and its lineage: videos (split, masklets), composition (origin x verdict),
     reviewers and their effort, training runs and models trained on it. CSV: the lineage rows."""
     match, lineage = await run_in_threadpool(_version_detail, request.app.state.backend.catalog, name, number)

@@ -120,3 +120,4 @@ def test_openapi_spec_describes_every_route_and_the_bearer_scheme(client) -> Non
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     limit = next(p for p in spec["paths"]["/v1/audit/events"]["get"]["parameters"] if p["name"] == "limit")
     assert limit["schema"]["maximum"] == 1000
+    assert client.get("/docs").status_code == 404  # no Swagger UI: it would load scripts from a CDN

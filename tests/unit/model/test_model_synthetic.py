@@ -50,3 +50,15 @@ def test_bad_arguments() -> None:
         generate_clip(seed=0, n_frames=0, height=32, width=32, n_instruments=1)
     with pytest.raises(InvalidInputError):
         generate_clip(seed=0, n_frames=2, height=8, width=32, n_instruments=1)
+
+
+def test_blobs_are_extra_objects_under_the_instruments() -> None:
+    plain = generate_clip(seed=6, n_frames=4, height=48, width=48, n_instruments=2)
+    mixed = generate_clip(seed=6, n_frames=4, height=48, width=48, n_instruments=2, n_blobs=2)
+    assert mixed.masks.shape == (4, 4, 48, 48) and mixed.object_ids == (1, 2, 3, 4)
+    assert mixed.masks.sum(axis=0).max() <= 1
+    assert mixed.masks[2:].any()
+    # instruments are drawn above the blobs: their visible masks are unchanged
+    assert np.array_equal(mixed.masks[:2], plain.masks)
+    with pytest.raises(InvalidInputError):
+        generate_clip(seed=0, n_frames=2, height=32, width=32, n_instruments=0, n_blobs=-1)

@@ -1,0 +1,124 @@
+"""Review through a review UI (Label Studio): open a round's project, sync reviews, close it.
+
+open: every ``in_review`` masklet revision of the round becomes a task (reopening adds only new
+revisions, e.g. refined ones). sync: stateless and idempotent -- reviews whose external id the
+catalog already holds are skipped; each new one is recorded with its corrections
+(flows/cycle/verdicts.py), then unsatisfactory masklets are refined and reopened. The round's
+state follows: in_review -> refining -> in_review; it never waits for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flows.cycle.verdicts import record_verdict
+from flows.cycle.workspace import Workspace
+from flows.errors import ConflictError
+from storage.catalog.model_aliases import model_by_id
+from storage.catalog.rounds import (
+    get_round, review_external_ids, round_masklets, set_round_project, set_round_status,
+)
+from storage.masks.rle import decode_rle
+
+if TYPE_CHECKING:
+    from ui_adapters.review_ui import ReviewUI
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """Reviews recorded by one sync, and annotations the UI could not turn into reviews."""
+
+    round_id: int
+    recorded: int
+    skipped: int
+    rejected: int
+
+
+def review_ui(ws: Workspace) -> "ReviewUI":
+    """The Label Studio review UI configured in settings (frames via its S3 storage or presigned URLs)."""
+    from ui_adapters.label_studio_ui import LabelStudioReviewUI
+    from ui_adapters.records import S3FrameStorage
+
+    s = ws.settings
+    token = s.label_studio_token.get_secret_value() if s.label_studio_token else ""
+    storage = None
+    if s.uses_s3:
+        scheme = "https" if s.s3_secure else "http"
+        storage = S3FrameStorage(bucket=s.s3_bucket, endpoint=f"{scheme}://{s.s3_endpoint}",
+                                 access_key=s.s3_access_key.get_secret_value() if s.s3_access_key else "",
+                                 secret_key=s.s3_secret_key.get_secret_value() if s.s3_secret_key else "",
+                                 region=s.s3_region)
+    return LabelStudioReviewUI(url=s.label_studio_url or "", token=token, frame_storage=storage)
+
+
+def _frame_url(ws: Workspace, key: str) -> str:
+    return f"s3://{ws.settings.s3_bucket}/{key}" if ws.settings.uses_s3 else ws.store.presigned_url(key)
+
+
+def open_round_review(ws: Workspace, round_id: int, ui: "ReviewUI") -> int:
+    """Create/extend the round's review project; returns its project id."""
+    from flows.cycle.media import load_blob
+    from ui_adapters.records import MaskletForReview, ReviewRound
+
+    rnd = get_round(ws.catalog, round_id)
+    if rnd.status == "closed":
+        raise ConflictError(f"round {round_id} is closed; its review cannot be reopened")
+    model = model_by_id(ws.catalog, rnd.model_version_id) if rnd.model_version_id else None
+    label = f"{model.ref.name}@{model.ref.version}" if model else "unknown"
+    items = []
+    for row in round_masklets(ws.catalog, round_id).itertuples():
+        if row.status != "in_review":
+            continue
+        video = ws.catalog.get_video(int(row.video_id))
+        blob = load_blob(ws.store, row.blob_key)
+        items.append(MaskletForReview(
+            masklet_id=int(row.masklet_id), revision=int(row.revision), video_label=f"video {video.id}",
+            frame_indices=blob.frame_indices, frame_urls=tuple(_frame_url(ws, video.frame_key(f))
+                                                               for f in blob.frame_indices),
+            masks=blob.rles, scores=blob.scores, model_version=label))
+    project = ui.open_review(round=ReviewRound(round_id=round_id, title=rnd.dataset), masklets=items,
+                             max_frames=ws.settings.review_max_frames)
+    set_round_project(ws.catalog, round_id, project.project_id, **ws.who)
+    set_round_status(ws.catalog, round_id, "in_review", **ws.who, details={"tasks": project.task_count})
+    return project.project_id
+
+
+def sync_round_reviews(ws: Workspace, round_id: int, ui: "ReviewUI") -> SyncResult:
+    """Record every new review of the round's project (idempotent)."""
+    from ui_adapters.records import ReviewProject
+
+    rnd = get_round(ws.catalog, round_id)
+    if rnd.label_studio_project_id is None:
+        raise ConflictError(f"round {round_id} has no review project yet; run `maskloop review open {round_id}`")
+    project = ReviewProject(ui=ui.name, project_id=int(rnd.label_studio_project_id), round_id=round_id, url="")
+    seen = review_external_ids(ws.catalog, round_id)
+    batch = ui.fetch_reviews(project=project, since=None, seen=frozenset(seen))
+    masklets = {int(r.masklet_id): r for r in round_masklets(ws.catalog, round_id).itertuples()}
+    recorded = skipped = 0
+    for review in batch.reviews:
+        row = masklets.get(int(review.masklet_id))
+        if row is None or int(review.revision) != int(row.revision) or row.status != "in_review":
+            skipped += 1  # a review of an older revision, or of a masklet decided already
+            continue
+        video = ws.catalog.get_video(int(row.video_id))
+        corrections = {int(f): decode_rle(rle.to_dict()) for f, rle in review.corrections.items()}
+        created = record_verdict(
+            ws, masklet_id=int(row.masklet_id), revision=int(row.revision), video=video, blob_key=row.blob_key,
+            verdict=str(review.verdict), reviewer=review.reviewer_email or f"label-studio:{review.reviewer_id}",
+            external_id=review.external_id, corrections=corrections or None,
+            frames_edited=len(review.frames_edited), clicks=int(review.clicks or 0),
+            seconds=float(review.seconds or 0.0))
+        recorded += int(created)
+        skipped += int(not created)
+    return SyncResult(round_id=round_id, recorded=recorded, skipped=skipped, rejected=len(batch.rejected))
+
+
+def close_round_review(ws: Workspace, round_id: int, ui: "ReviewUI") -> None:
+    """Close the round's review project (reviews already submitted stay fetchable)."""
+    from ui_adapters.records import ReviewProject
+
+    rnd = get_round(ws.catalog, round_id)
+    if rnd.label_studio_project_id is not None:
+        ui.close_review(project=ReviewProject(ui=ui.name, project_id=int(rnd.label_studio_project_id),
+                                              round_id=round_id, url=""))

@@ -1,0 +1,128 @@
+"""The oracle as a reviewer of a round: flows/oracle_reviewer.py's answers, recorded like people's.
+
+One pass reviews every ``in_review`` masklet of the round against the video's ground-truth
+masklets (origin ``ground_truth``). Matching uses every live masklet of the round on the video
+(in review, accepted, needing a fix), so objects already found are not drawn again. On the first
+pass, ground-truth objects nobody proposed are drawn on one frame and propagated with the round's
+model (both directions): manual masklets, in review. On the final pass an unsatisfactory masklet
+gets its corrections and is accepted when the corrected masklet reaches ``accept_jf``, otherwise
+rejected. Effort: the oracle's frames edited and clicks; seconds = per decision + per click.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from prefect import task
+from prefect.cache_policies import NONE
+
+from flows.cycle.champion import load_registered
+from flows.cycle.config import CycleConfig
+from flows.cycle.media import masklet_masks, store_masks
+from flows.cycle.propagation import propagate_prompts
+from flows.cycle.verdicts import covered_frames, record_verdict
+from flows.cycle.workspace import Workspace
+from flows.errors import NotFoundError
+from flows.oracle_reviewer import OracleConfig, ManualDrawing, object_jf, review_proposals
+from storage.catalog.model_aliases import model_by_id
+from storage.catalog.rounds import apply_review, get_round, round_masklets, round_videos
+from storage.records import VideoRef
+
+REVIEWER = "oracle"
+LIVE = ("in_review", "accepted", "needs_fix")
+
+
+@dataclass(frozen=True)
+class OraclePass:
+    """What one oracle pass did (counts of masklets)."""
+
+    round_id: int
+    reviewed: int
+    accepted: int
+    rejected: int
+    needs_fix: int
+    manual: int
+
+
+def ground_truth(ws: Workspace, video: VideoRef) -> dict[int, np.ndarray]:
+    """Ground-truth masklet id -> bool [T, H, W] of a video; NotFoundError when it has none."""
+    gt = ws.catalog.list_masklets(video_id=video.id, origin="ground_truth", status="accepted")
+    if gt.empty:
+        raise NotFoundError(f"video {video.id} has no ground-truth masklets; the oracle reviewer needs them "
+                            "(import DAVIS/SA-V annotations, or review in Label Studio)")
+    return {int(r.masklet_id): masklet_masks(ws.store, r.blob_key, video.n_frames) for r in gt.itertuples()}
+
+
+def _seconds(cfg: CycleConfig, clicks: int) -> float:
+    return cfg.seconds_per_decision + cfg.seconds_per_click * clicks
+
+
+def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of, model_of, drawings: list[ManualDrawing],  # noqa: ANN001
+          cfg: CycleConfig) -> int:
+    """Manual masklets from drawings: propagate both ways, register in review, account the drawing."""
+    if not drawings:
+        return 0
+    prompts = {d.gt_id: {d.frame_index: d.mask} for d in drawings}
+    tracked, scores = propagate_prompts(model_of(), frames_of(), prompts, backward=True)
+    for d in drawings:
+        masks = tracked[d.gt_id]
+        kept = covered_frames(masks, {d.frame_index})
+        stored = store_masks(ws.store, video_sha256=video.sha256, masks=masks, frames=kept,
+                             scores=[float(scores[d.gt_id][f]) for f in kept])
+        mid = ws.catalog.add_masklet(video_id=video.id, origin="manual", blob_key=stored.blob_key,
+                                     blob_sha256=stored.blob_sha256, frame_indices=stored.frame_indices,
+                                     scores=stored.scores, status="in_review", source="reviewer",
+                                     round_id=round_id, **ws.who)
+        apply_review(ws.catalog, masklet_id=mid, revision=1, reviewer=REVIEWER, verdict="satisfactory",
+                     new_status="in_review", external_id=f"oracle:r{round_id}:m{mid}:draw", frames_edited=1,
+                     clicks=d.clicks, seconds=_seconds(cfg, d.clicks), **ws.who)
+    return len(drawings)
+
+
+@task(cache_policy=NONE)
+def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, final: bool,
+                oracle: OracleConfig = OracleConfig()) -> OraclePass:
+    """Review the round's ``in_review`` masklets from ground truth (see module docstring)."""
+    from flows.cycle.media import load_frames
+
+    masklets = round_masklets(ws.catalog, round_id)
+    live = masklets[masklets["status"].isin(LIVE)]
+    videos = sorted(set(live["video_id"].astype(int)) | (set(round_videos(ws.catalog, round_id)) if first else set()))
+    rnd = get_round(ws.catalog, round_id)
+    model_cache: list = []
+
+    def model_of():  # noqa: ANN202
+        if not model_cache:
+            model_cache.append(load_registered(ws, model_by_id(ws.catalog, int(rnd.model_version_id))))
+        return model_cache[0]
+
+    counts = {"reviewed": 0, "accepted": 0, "rejected": 0, "needs_fix": 0, "manual": 0}
+    for video_id in videos:
+        video = ws.catalog.get_video(video_id)
+        gt = ground_truth(ws, video)
+        rows = {int(r.masklet_id): r for r in live[live["video_id"] == video_id].itertuples()}
+        proposals = {mid: masklet_masks(ws.store, r.blob_key, video.n_frames) for mid, r in rows.items()}
+        reviews, drawings = review_proposals(proposals, gt, frame_indices=range(video.n_frames), config=oracle)
+        for review in reviews:
+            row = rows[review.proposal_id]
+            if row.status != "in_review":
+                continue
+            status = None
+            if review.verdict == "unsatisfactory" and final:
+                fixed = proposals[review.proposal_id].copy()
+                for f, m in review.corrections.items():
+                    fixed[f] = m
+                status = "accepted" if object_jf(fixed, gt[review.gt_id])[0] >= oracle.accept_jf else "rejected"
+            record_verdict(ws, masklet_id=review.proposal_id, revision=int(row.revision), video=video,
+                           blob_key=row.blob_key, verdict=review.verdict, reviewer=REVIEWER,
+                           external_id=f"oracle:r{round_id}:m{review.proposal_id}:v{int(row.revision)}",
+                           corrections=review.corrections, frames_edited=review.frames_edited,
+                           clicks=review.clicks, seconds=_seconds(cfg, review.clicks), status=status)
+            outcome = status or {"satisfactory": "accepted", "ill_defined": "rejected"}.get(review.verdict, "needs_fix")
+            counts["reviewed"] += 1
+            counts[outcome] += 1
+        if first:
+            counts["manual"] += _draw(ws, round_id=round_id, video=video, frames_of=lambda: load_frames(ws.store, video),
+                                      model_of=model_of, drawings=drawings, cfg=cfg)
+    return OraclePass(round_id=round_id, **counts)

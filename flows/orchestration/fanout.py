@@ -1,0 +1,175 @@
+"""Fan masklet generation out: one flow run per video on the ``generate-masklets`` deployment.
+
+With a Prefect server configured, :func:`run_generation_fanout` submits one flow run per video
+(``run_deployment(..., timeout=0)``: it returns at once) to the ``gpu`` work pool, so every GPU
+worker of the pool shares the round, then polls the runs until each is final. Without a server
+(embedded defaults) it calls the same flow in-process, video after video. Generation is idempotent
+per video, so rerunning a fan-out after a crash only redoes the videos that did not finish.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flows.errors import FlowError, NotFoundError
+
+#: Name of the per-video generation deployment in infra/prefect.yaml.
+GENERATE_DEPLOYMENT = "generate-masklets"
+
+
+@dataclass(frozen=True)
+class VideoRun:
+    """Outcome of one video's generation: ``state`` is a Prefect state type (COMPLETED, CRASHED, ...)."""
+
+    video_id: int
+    flow_run_id: str | None
+    state: str
+
+
+@dataclass(frozen=True)
+class FanoutResult:
+    """Every video's run; ``mode`` is ``deployment`` (server, workers) or ``in-process``."""
+
+    round_id: int
+    mode: str
+    runs: tuple[VideoRun, ...]
+    seconds: float
+
+    @property
+    def failed(self) -> tuple[VideoRun, ...]:
+        """Runs that did not complete."""
+        return tuple(r for r in self.runs if r.state != "COMPLETED")
+
+
+def generation_parameters(
+    *, round_id: int, video_id: int, extra: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Parameters of one generation flow run (``extra``: more flow parameters, JSON-able)."""
+    return {**dict(extra or {}), "round_id": int(round_id), "video_id": int(video_id)}
+
+
+def _server_url(api_url: str | None) -> str | None:
+    if api_url is not None:
+        return api_url or None
+    from prefect.settings import PREFECT_API_URL
+
+    return PREFECT_API_URL.value() or None
+
+
+def generation_spec() -> Any:
+    """The ``generate-masklets`` deployment spec of infra/prefect.yaml."""
+    from flows.orchestration.deployer import repo_root
+    from flows.orchestration.deployment_spec import PREFECT_YAML, find_spec, load_specs
+
+    return find_spec(load_specs(repo_root() / PREFECT_YAML), GENERATE_DEPLOYMENT)
+
+
+def deployment_id(client: Any, name: str, entrypoint: str) -> Any:
+    """Id of the deployment ``name`` whose entrypoint is ``entrypoint`` (names are unique per flow only)."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
+
+    found = client.read_deployments(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=[name])))
+    ours = [d for d in found if d.entrypoint == entrypoint]
+    if not ours:
+        raise NotFoundError(f"no deployment {name!r} of {entrypoint} on the Prefect server; run `maskloop deploy`")
+    return ours[0].id
+
+
+def _poll(client: Any, ids: list[Any], *, poll_s: float, timeout_s: float | None) -> dict[str, str]:
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    started = time.monotonic()
+    while True:
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids))
+        states = {str(r.id): (r.state.type.value if r.state else "PENDING") for r in runs}
+        if len(runs) == len(ids) and all(r.state is not None and r.state.is_final() for r in runs):
+            return states
+        if timeout_s is not None and time.monotonic() - started > timeout_s:
+            return states
+        time.sleep(poll_s)
+
+
+def _submit_and_wait(
+    round_id: int, video_ids: Sequence[int], *, api_url: str, poll_s: float, timeout_s: float | None,
+    extra: Mapping[str, Any] | None,
+) -> tuple[VideoRun, ...]:
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: api_url}):
+        with get_client(sync_client=True) as client:
+            target = deployment_id(client, GENERATE_DEPLOYMENT, generation_spec().entrypoint)
+            submitted = [
+                (
+                    int(video_id),
+                    run_deployment(
+                        target,
+                        parameters=generation_parameters(round_id=round_id, video_id=video_id, extra=extra),
+                        timeout=0,
+                        flow_run_name=f"round-{round_id}-video-{video_id}",
+                        tags=[f"round:{round_id}", f"video:{video_id}"],
+                    ).id,
+                )
+                for video_id in video_ids
+            ]
+            states = _poll(client, [fid for _, fid in submitted], poll_s=poll_s, timeout_s=timeout_s)
+    return tuple(VideoRun(video_id=v, flow_run_id=str(f), state=states.get(str(f), "PENDING")) for v, f in submitted)
+
+
+def _in_process(
+    round_id: int, video_ids: Sequence[int], generate: Callable[..., Any], extra: Mapping[str, Any] | None
+) -> tuple[VideoRun, ...]:
+    runs: list[VideoRun] = []
+    for video_id in video_ids:
+        generate(**generation_parameters(round_id=round_id, video_id=video_id, extra=extra))
+        runs.append(VideoRun(video_id=int(video_id), flow_run_id=None, state="COMPLETED"))
+    return tuple(runs)
+
+
+def default_generate() -> Callable[..., Any]:
+    """The generation flow named by the ``generate-masklets`` entrypoint of infra/prefect.yaml."""
+    spec = generation_spec()
+    module = spec.entrypoint_path.removesuffix(".py").replace("/", ".")
+    from importlib import import_module
+
+    return getattr(import_module(module), spec.function_name)
+
+
+def run_generation_fanout(
+    round_id: int,
+    video_ids: Sequence[int],
+    *,
+    api_url: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    generate: Callable[..., Any] | None = None,
+    poll_s: float = 1.0,
+    timeout_s: float | None = None,
+    raise_on_failure: bool = True,
+) -> FanoutResult:
+    """Generate masklets for every video of ``video_ids`` in round ``round_id``; returns each run's state.
+
+    ``api_url``: the Prefect API (default: ``PREFECT_API_URL`` of this process; ``""`` forces
+    in-process). ``parameters``: more parameters of every run (e.g. ``{"config": {...}}``; never
+    settings or secrets: they would be stored on the server). ``generate``: the in-process flow (default: the deployment's entrypoint).
+    ``timeout_s``: stop polling after this many seconds (None: until every run is final).
+    Raises FlowError naming the videos whose run did not complete when ``raise_on_failure``.
+    """
+    started = time.monotonic()
+    ids = [int(v) for v in dict.fromkeys(video_ids)]
+    url = _server_url(api_url)
+    if url:
+        runs = _submit_and_wait(round_id, ids, api_url=url, poll_s=poll_s, timeout_s=timeout_s, extra=parameters)
+        mode = "deployment"
+    else:
+        runs = _in_process(round_id, ids, generate or default_generate(), parameters)
+        mode = "in-process"
+    result = FanoutResult(round_id=int(round_id), mode=mode, runs=runs, seconds=time.monotonic() - started)
+    if raise_on_failure and result.failed:
+        bad = ", ".join(f"video {r.video_id}: {r.state}" for r in result.failed)
+        raise FlowError(f"masklet generation of round {round_id} did not complete ({bad}); rerun the round"
+                        " (generation is idempotent per video)")
+    return result
