@@ -39,11 +39,13 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=24)
     parser.add_argument("--fps", type=float, default=24.0, help="video frame rate (for 'per minute')")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pred-iou", type=float, default=0.8, help="pred_iou_thresh (official 0.8)")
+    parser.add_argument("--stability", type=float, default=0.95, help="stability_score_thresh (official 0.95)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model = load_model(args.model, device="cpu")
     frames = load_frames(args)
-    cfg = AutoMaskConfig()
+    cfg = AutoMaskConfig(pred_iou_thresh=args.pred_iou, stability_score_thresh=args.stability)
     start = time.perf_counter()
     first = frame_masks(model.network, frames[0], cfg, model.device)
     first_s = time.perf_counter() - start
@@ -57,6 +59,7 @@ def main() -> None:
     print(f"{len(masklets)} masklets ({flagged} flagged) over {len(frames)} frames in {total_s:.1f} s", flush=True)
     print(json.dumps({
         "bench": "automask", "model": args.model, "frame_size": list(frames[0].shape[:2]),
+        "pred_iou_thresh": cfg.pred_iou_thresh, "stability_score_thresh": cfg.stability_score_thresh,
         "first_frame_s": round(first_s, 2), "first_frame_masks": int(len(first.masks)),
         "frames": len(frames), "masklets": len(masklets), "flagged": flagged,
         "total_s": round(total_s, 2), "video_minutes": round(video_min, 4),

@@ -8,6 +8,7 @@ store (``sqlite:///...``); the file store is not used (its model registry raises
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,11 +88,13 @@ class MlflowTracker:
             self.client.log_param(run_id, key, value)
         if dataset is None:
             return run_id
-        frame = pd.DataFrame({"dataset_version": [dataset.name], "members": [dataset.n_members]})
-        ds = from_pandas(frame, source=dataset.source, name=dataset.name, digest=dataset.digest[:DIGEST_MAX])
-        with self._mlflow.start_run(run_id=run_id):
-            self._mlflow.log_input(ds, context="training", tags={"dataset_version": dataset.name,
-                                                                 "manifest_sha256": dataset.digest})
+        frame = pd.DataFrame({"dataset_version": [dataset.name], "members": [float(dataset.n_members)]})
+        with warnings.catch_warnings():  # source-type and schema hints irrelevant to a manifest reference
+            warnings.simplefilter("ignore", UserWarning)
+            ds = from_pandas(frame, source=dataset.source, name=dataset.name, digest=dataset.digest[:DIGEST_MAX])
+            with self._mlflow.start_run(run_id=run_id):
+                self._mlflow.log_input(ds, context="training", tags={"dataset_version": dataset.name,
+                                                                     "manifest_sha256": dataset.digest})
         return run_id
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, float], *, step: int) -> None:

@@ -28,6 +28,7 @@ from ui_adapters.records import (
     ReviewRound,
     S3FrameStorage,
 )
+from ui_adapters.retry import retried
 from ui_adapters.task_builder import masklet_to_task
 from ui_adapters.task_importer import DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCH_BYTES, import_tasks
 from ui_adapters.webhook import REVIEW_ACTIONS, WEBHOOK_SECRET_HEADER
@@ -49,6 +50,9 @@ class LabelStudioReviewUI:
     ``frame_storage``: attach this S3 bucket to each project so ``s3://`` frame URLs resolve
     (otherwise frame URLs must be loadable as given, e.g. presigned).
     ``batch_size`` / ``max_batch_bytes``: import limits per request; ``timeout``: seconds per call.
+    ``retries`` / ``retry_backoff_s``: open, fetch and close are tried up to ``retries`` times while
+    the server is unreachable or answers 5xx, waiting ``retry_backoff_s`` x 1, 2, 4 ... between
+    attempts (all three are idempotent; see :mod:`ui_adapters.retry`), then fail with one clear error.
     """
 
     name = UI_NAME
@@ -65,6 +69,8 @@ class LabelStudioReviewUI:
         batch_size: int = DEFAULT_BATCH_SIZE,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         timeout: float = 60.0,
+        retries: int = 3,
+        retry_backoff_s: float = 1.0,
     ) -> None:
         if not url or not token:
             raise InvalidInputError(
@@ -81,6 +87,8 @@ class LabelStudioReviewUI:
         self._frame_storage = frame_storage
         self._batch_size = batch_size
         self._max_batch_bytes = max_batch_bytes
+        self.retries = max(1, int(retries))
+        self.retry_backoff_s = float(retry_backoff_s)
 
     def __repr__(self) -> str:
         return f"LabelStudioReviewUI(url={self.url!r})"
@@ -106,6 +114,7 @@ class LabelStudioReviewUI:
                     keys.add((int(data["masklet_id"]), int(data["revision"])))
         return keys
 
+    @retried("opening the review")
     def open_review(
         self, *, round: ReviewRound, masklets: Sequence[MaskletForReview], max_frames: int
     ) -> ReviewProject:
@@ -191,6 +200,7 @@ class LabelStudioReviewUI:
                 request_options={"additional_body_parameters": {"s3_endpoint": storage.endpoint}},
             )
 
+    @retried("closing the review")
     def close_review(self, *, project: ReviewProject) -> None:
         """Remove the project's webhooks and prefix its title with ``[closed]``."""
         pid = project.project_id
@@ -208,6 +218,7 @@ class LabelStudioReviewUI:
         with label_studio_errors("listing users", url=self.url):
             return {int(u.id): u.email for u in self._client.users.list() if u.email}
 
+    @retried("fetching reviews")
     def fetch_reviews(
         self,
         *,

@@ -24,7 +24,8 @@ def demo(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    import prefect  # noqa: F401  (configures its loggers; quiet them below)
+    import mlflow  # noqa: F401  (both configure their loggers on import; quiet them below)
+    import prefect  # noqa: F401
 
     from flows.cycle.demo import run_demo
 
@@ -56,7 +57,7 @@ def demo(
                       f"{row['acceptance_rate']:.0%}", f"{row['frames_edited_per_accepted']:.2f}",
                       f"{row['clicks_per_accepted']:.2f}", _num(row["val_JF"]), _num(row["champion_JF"]),
                       "-" if row["promoted"] is None else ("yes" if row["promoted"] else "no"), str(row["champion"]))
-    Console().print(table)
+    Console(width=150).print(table)
     typer.echo(f"report: {result.report}")
 
 

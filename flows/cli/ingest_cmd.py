@@ -15,9 +15,16 @@ import typer
 from flows.cli.context import settings_of
 
 
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (a file name holding a newline stays on one line)."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 def report_item_error(name: str, exc: Exception) -> int:
     """Print ``error: <name>: <first line>`` on stderr (name dropped when the message has it)."""
-    text = str(exc).strip()
+    shown = _printable(name)
+    text = str(exc).strip().replace(name, shown) if name else str(exc).strip()
+    name = shown
     message = text.splitlines()[0] if text else type(exc).__name__
     print(f"error: {message if name in message else f'{name}: {message}'}", file=sys.stderr)
     return int(getattr(exc, "exit_code", 1))

@@ -61,10 +61,13 @@ def run(
     """Advance a round as far as it can go now (never waits for people)."""
     from rich.console import Console
 
-    from flows.cycle.annotation_round import run_round
+    from flows.cycle.annotation_round import REVIEWERS, run_round
     from flows.cycle.config import CycleConfig
     from flows.cycle.runtime import prefect_runtime
+    from flows.errors import InvalidInputError
 
+    if reviewer not in REVIEWERS:
+        raise InvalidInputError(f"unknown reviewer {reviewer!r}: use one of {', '.join(REVIEWERS)}")
     settings = settings_of(ctx)
     err = Console(stderr=True)
     with prefect_runtime(settings):

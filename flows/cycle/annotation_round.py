@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prefect import flow
 
@@ -29,6 +30,9 @@ from flows.cycle.workspace import Workspace, open_workspace
 from flows.errors import InvalidInputError
 from flows.settings import Settings
 from storage.catalog.rounds import generated_videos, get_round, round_masklets, round_videos, set_round_status
+
+if TYPE_CHECKING:
+    from ui_adapters.review_ui import ReviewUI
 
 REVIEWERS = ("label-studio", "oracle")
 Step = Callable[[str], None]
@@ -92,11 +96,13 @@ def review_with_oracle(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: 
 
 
 def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConfig, retrain: bool | None = None,
-                  step: Step | None = None, progress: Callable[[int, int], None] | None = None) -> RoundOutcome:
+                  step: Step | None = None, progress: Callable[[int, int], None] | None = None,
+                  ui: "ReviewUI | None" = None) -> RoundOutcome:
     """Move a round as far as it can go now (see module docstring).
 
     ``retrain``: True always retrains after closing, False never, None when the retraining
-    threshold is reached (``settings.retrain_after_accepted``).
+    threshold is reached (``settings.retrain_after_accepted``). ``ui``: the review UI for
+    ``label-studio`` (default: built from settings).
     """
     if reviewer not in REVIEWERS:
         raise InvalidInputError(f"unknown reviewer {reviewer!r}: use one of {', '.join(REVIEWERS)}")
@@ -107,9 +113,9 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
         if reviewer == "oracle":
             review_with_oracle(ws, round_id, cfg=cfg, step=step)
         else:
-            from flows.cycle.review import open_round_review, review_ui, sync_round_reviews
+            from flows.cycle.review import close_round_review, open_round_review, review_ui, sync_round_reviews
 
-            ui = review_ui(ws)
+            ui = ui if ui is not None else review_ui(ws)
             if get_round(ws.catalog, round_id).label_studio_project_id is not None:
                 sync_round_reviews(ws, round_id, ui)
             if _undecided(ws, round_id)[1]:
@@ -118,10 +124,12 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
             if any(_undecided(ws, round_id)):
                 open_round_review(ws, round_id, ui)
                 return RoundOutcome(round_id, rnd.dataset, get_round(ws.catalog, round_id).status, None)
+            close_round_review(ws, round_id, ui)
         close_round(ws, round_id)
     if retrain is False:
         return RoundOutcome(round_id, rnd.dataset, "closed", None)
-    _note(step, f"round {round_id}: committing the dataset version and retraining")
+    _note(step, f"round {round_id}: committing the dataset version and retraining" if retrain
+          else f"round {round_id}: checking whether retraining is due")
     check = check_and_retrain(ws, rnd.dataset, cfg=cfg, force=bool(retrain), round_id=round_id, progress=progress)
     return RoundOutcome(round_id, rnd.dataset, "closed", check)
 

@@ -11,7 +11,9 @@ rejected. Effort: the oracle's frames edited and clicks; seconds = per decision 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from prefect import task
@@ -24,10 +26,14 @@ from flows.cycle.propagation import propagate_prompts
 from flows.cycle.verdicts import covered_frames, record_verdict
 from flows.cycle.workspace import Workspace
 from flows.errors import NotFoundError
-from flows.oracle_reviewer import OracleConfig, ManualDrawing, object_jf, review_proposals
+from flows.oracle_reviewer import ManualDrawing, OracleConfig, object_jf, review_proposals
+from flows.orchestration.gpu_slot import gpu_slot
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.rounds import apply_review, get_round, round_masklets, round_videos
 from storage.records import VideoRef
+
+if TYPE_CHECKING:
+    from model.network.refs import LoadedModel
 
 REVIEWER = "oracle"
 LIVE = ("in_review", "accepted", "needs_fix")
@@ -58,13 +64,15 @@ def _seconds(cfg: CycleConfig, clicks: int) -> float:
     return cfg.seconds_per_decision + cfg.seconds_per_click * clicks
 
 
-def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of, model_of, drawings: list[ManualDrawing],  # noqa: ANN001
-          cfg: CycleConfig) -> int:
+def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of: Callable[[], np.ndarray],
+          model_of: Callable[[], "LoadedModel"], drawings: list[ManualDrawing], cfg: CycleConfig) -> int:
     """Manual masklets from drawings: propagate both ways, register in review, account the drawing."""
     if not drawings:
         return 0
     prompts = {d.gt_id: {d.frame_index: d.mask} for d in drawings}
-    tracked, scores = propagate_prompts(model_of(), frames_of(), prompts, backward=True)
+    model, frames = model_of(), frames_of()
+    with gpu_slot():
+        tracked, scores = propagate_prompts(model, frames, prompts, backward=True)
     for d in drawings:
         masks = tracked[d.gt_id]
         kept = covered_frames(masks, {d.frame_index})
@@ -90,9 +98,9 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
     live = masklets[masklets["status"].isin(LIVE)]
     videos = sorted(set(live["video_id"].astype(int)) | (set(round_videos(ws.catalog, round_id)) if first else set()))
     rnd = get_round(ws.catalog, round_id)
-    model_cache: list = []
+    model_cache: list["LoadedModel"] = []
 
-    def model_of():  # noqa: ANN202
+    def model_of() -> "LoadedModel":
         if not model_cache:
             model_cache.append(load_registered(ws, model_by_id(ws.catalog, int(rnd.model_version_id))))
         return model_cache[0]

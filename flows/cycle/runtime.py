@@ -33,7 +33,8 @@ def prefect_runtime(settings: Settings) -> Iterator[str]:
     """
     from prefect.settings import (
         PREFECT_API_URL, PREFECT_HOME, PREFECT_LOGGING_LEVEL, PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
-        PREFECT_SERVER_EPHEMERAL_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings,
+        PREFECT_SERVER_ANALYTICS_ENABLED, PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings,
     )
 
     if settings.prefect_api_url:
@@ -43,7 +44,7 @@ def prefect_runtime(settings: Settings) -> Iterator[str]:
     home = prefect_home(settings)
     home.mkdir(parents=True, exist_ok=True)
     updates = {PREFECT_HOME: str(home), PREFECT_SERVER_EPHEMERAL_ENABLED: True, PREFECT_LOGGING_LEVEL: "WARNING",
-               PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore",
+               PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW: "ignore", PREFECT_SERVER_ANALYTICS_ENABLED: False,
                PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: EPHEMERAL_STARTUP_S}
     with temporary_settings(updates=updates, restore_defaults={PREFECT_API_URL}):
         yield "ephemeral"

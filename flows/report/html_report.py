@@ -22,7 +22,7 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:1em 0;font-size:12px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
 th{background:#f4f4f4} td:first-child,th:first-child{text-align:left}
-img{max-width:100%;border:1px solid #ddd}
+img{max-width:100%;border:1px solid #ddd} .scroll{overflow-x:auto}
 .legend span{display:inline-block;padding:2px 8px;margin-right:6px;color:#fff;border-radius:3px;font-size:12px}
 """
 
@@ -50,7 +50,7 @@ def _img(png: bytes, alt: str) -> str:
 def stats_table(stats: Sequence[RoundStats]) -> str:
     head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in COLUMNS)
     rows = "".join("<tr>" + "".join(f"<td>{html.escape(fn(s))}</td>" for _, fn in COLUMNS) + "</tr>" for s in stats)
-    return f"<table><tr>{head}</tr>{rows}</table>"
+    return f"<div class='scroll'><table><tr>{head}</tr>{rows}</table></div>"
 
 
 def render_report(ws: Workspace, round_ids: Sequence[int], *, title: str = "maskloop rounds") -> str:

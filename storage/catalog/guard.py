@@ -37,6 +37,8 @@ def db_errors(what: str) -> Iterator[None]:
         yield
     except sa_exc.IntegrityError as exc:
         raise ConflictError(f"{what} conflicts with stored state: {_first_line(exc)}") from exc
+    except sa_exc.DataError as exc:  # a value the database cannot hold (NUL in text, out of range)
+        raise InvalidInputError(f"{what} refused a value: {_first_line(exc)}") from exc
     except sa_exc.OperationalError as exc:
         raise UnavailableError(f"{what} failed, the catalog database is unavailable: {_first_line(exc)}") from exc
     except sa_exc.ProgrammingError as exc:

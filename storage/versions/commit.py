@@ -132,6 +132,8 @@ def commit_version(session: Session, dataset: str, *, message: str, actor: str, 
     fractions = check_fractions(split_fractions)
     if not message or not message.strip():
         raise InvalidInputError("a commit message is required (-m MESSAGE)")
+    if "\x00" in message:  # checked before the manifest is written: PostgreSQL text cannot hold NUL
+        raise InvalidInputError("a commit message cannot contain NUL (0x00) characters")
     ds_id = _lock_dataset(session, dataset)
     parent = session.execute(
         sa.select(DatasetVersion).where(DatasetVersion.dataset_id == ds_id)

@@ -23,7 +23,7 @@ K8S = INFRA / "k8s"
 
 SERVICES = {
     "minio", "minio-setup", "postgres", "labelstudio", "mlflow", "prefect-server",
-    "worker-gpu", "worker-cpu",
+    "worker-gpu", "worker-cpu", "api",
 }
 ONE_SHOT = {"minio-setup"}
 # the port each service listens on inside the compose network (its well-known port)
@@ -33,6 +33,7 @@ SERVICE_PORTS = {
     "labelstudio": {8080},
     "mlflow": {5000},
     "prefect-server": {4200},
+    "api": {8700},
 }
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY", "TOKEN", "AUTH")
 REQUIRED_REF = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:\?[^}]*\}$")
@@ -162,14 +163,25 @@ def test_services_listen_on_the_ports_the_others_use(services: dict) -> None:
 
 
 def test_buckets_match_the_settings_defaults(services: dict) -> None:
-    defaults = Settings()
+    bucket_default = Settings.model_fields["s3_bucket"].default  # the model's, whatever the env says
+    worm_default = Settings.model_fields["s3_worm_bucket"].default
     worker = env_of(services["worker-cpu"])
-    assert worker["MASKLOOP_S3_BUCKET"] == defaults.s3_bucket
-    assert worker["MASKLOOP_S3_WORM_BUCKET"] == defaults.s3_worm_bucket
+    assert worker["MASKLOOP_S3_BUCKET"] == bucket_default
+    assert worker["MASKLOOP_S3_WORM_BUCKET"] == worm_default
     setup = "\n".join(services["minio-setup"]["command"])
-    for bucket in (defaults.s3_bucket, defaults.s3_worm_bucket, "mlflow"):
+    for bucket in (bucket_default, worm_default, "mlflow"):
         assert f'"{bucket}"' in setup, f"minio-setup does not create bucket {bucket}"
     assert "s3://mlflow/" in " ".join(services["mlflow"]["command"])
+
+
+def test_api_reads_the_catalog_as_the_auditor_role(services: dict) -> None:
+    env = env_of(services["api"])
+    assert set(env) == {"MASKLOOP_HOME", "MASKLOOP_AUDITOR_DATABASE_URL"}, "the API gets no writer URL"
+    url = env["MASKLOOP_AUDITOR_DATABASE_URL"]
+    assert url.startswith("postgresql+psycopg://maskloop_auditor:")
+    assert host_port(url) == ("postgres", 5432) and url.endswith("/maskloop")
+    command = services["api"]["command"]
+    assert command[:3] == ["maskloop", "api", "serve"] and command[command.index("--port") + 1] == "8700"
 
 
 def test_label_studio_runs_on_postgresql_without_self_registration(services: dict) -> None:
@@ -209,11 +221,13 @@ def test_no_secret_is_written_inline(services: dict) -> None:
                 checked += 1
             if "://" in value and "@" in value:  # a URL with credentials: the password is a reference
                 userinfo = value.split("://", 1)[1].rsplit("@", 1)[0]
-                refs = [m.group(0) for m in REFERENCE.finditer(userinfo)]
-                assert len(refs) == 2 and userinfo == f"{refs[0]}:{refs[1]}", (
-                    f"{name}: {key} must take user and password from references, not {value!r}"
+                user, sep, password = userinfo.partition(":")
+                if user.startswith("${"):  # the user is a reference too: split after its closing brace
+                    end = userinfo.index("}") + 1
+                    user, sep, password = userinfo[:end], userinfo[end:end + 1], userinfo[end + 1:]
+                assert sep == ":" and REQUIRED_REF.match(password), (
+                    f"{name}: {key} must take its password from a required reference, not {value!r}"
                 )
-                assert REQUIRED_REF.match(refs[1])
                 checked += 1
     assert checked >= 10
 
@@ -245,7 +259,7 @@ def test_images_are_pinned_and_workers_use_the_maskloop_image(services: dict) ->
     for name, service in services.items():
         image = service["image"]
         assert ":" in image and not image.endswith(":latest"), f"{name}: pin the image tag ({image})"
-    for name in ("worker-gpu", "worker-cpu", "mlflow", "prefect-server", "minio-setup"):
+    for name in ("worker-gpu", "worker-cpu", "mlflow", "prefect-server", "minio-setup", "api"):
         assert services[name]["build"]["dockerfile"] == "infra/Dockerfile"
     dockerfile = (INFRA / "Dockerfile").read_text(encoding="utf-8")
     froms = [line for line in dockerfile.splitlines() if line.startswith("FROM ")]

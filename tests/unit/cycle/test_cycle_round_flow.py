@@ -14,9 +14,10 @@ from flows.cycle.generate_flow import generate_video_masklets
 from flows.cycle.refine import refine_round
 from flows.cycle.reviewer_oracle import oracle_pass
 from flows.cycle.round_report import round_stats
-from flows.errors import ConflictError, NotFoundError
 from flows.report.html_report import write_report
 from storage.catalog.rounds import get_round, round_masklets, round_reviews, round_videos, set_round_status
+from storage.errors import ConflictError as StorageConflictError
+from storage.errors import NotFoundError as StorageNotFoundError
 
 
 def _round(ws, n: int = 2) -> int:  # noqa: ANN001
@@ -33,7 +34,7 @@ def test_round_picks_unannotated_training_videos_with_the_champion(cycle_ws) -> 
     generate_video_masklets.fn(first, picked[0], settings=cycle_ws.settings, config=TEST_CONFIG)
     remaining = candidate_videos(cycle_ws, DATASET, cfg=TEST_CONFIG, priority="unannotated")
     assert picked[0] not in remaining and len(remaining) == 1  # the val video is never picked
-    with pytest.raises(NotFoundError):
+    with pytest.raises(StorageNotFoundError):
         plan_round(cycle_ws, dataset="no-such", n_videos=1, cfg=TEST_CONFIG)
 
 
@@ -71,7 +72,7 @@ def test_oracle_review_refine_close_accounts_effort(cycle_ws, tmp_path: Path) ->
     assert oracle_pass.fn(cycle_ws, round_id, cfg=TEST_CONFIG, first=False, final=True).reviewed == 0
     assert close_round(cycle_ws, round_id)
     assert get_round(cycle_ws.catalog, round_id).status == "closed"
-    with pytest.raises(ConflictError):
+    with pytest.raises(StorageConflictError):
         set_round_status(cycle_ws.catalog, round_id, "in_review", **cycle_ws.who)
     stats = round_stats(cycle_ws, round_id)
     assert stats.accepted + stats.rejected == len(rows)

@@ -85,7 +85,7 @@ def test_reverse_propagation(tiny, clip) -> None:
 def test_streamed_iterator_equals_sequence_and_stays_bounded(tiny) -> None:
     from model.synthetic.generator import generate_clip
 
-    c = generate_clip(seed=9, n_frames=40, height=48, width=48, n_instruments=1)
+    c = generate_clip(seed=9, n_frames=26, height=48, width=48, n_instruments=1)
     seq = VideoSession(tiny).init(list(c.frames))
     seq.add_prompt(0, 1, mask=c.masks[0, 0])
     expected = run(seq)
@@ -97,7 +97,7 @@ def test_streamed_iterator_equals_sequence_and_stays_bounded(tiny) -> None:
         # the frame count is unknown while streaming; it only changes the pointer encoding of
         # videos shorter than 16 frames, which this one is not
         assert torch.allclose(lg, le, atol=1e-4) and torch.allclose(sc, se, atol=1e-4)
-    assert len(resident) == 40
+    assert len(resident) == 26
     assert max(r for r, _ in resident[20:]) == max(r for r, _ in resident[17:20]) <= stream.keep + 2
     assert max(b for _, b in resident) <= stream.keep + 3
     with pytest.raises(NotFoundError, match="streamed past"):
