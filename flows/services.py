@@ -9,6 +9,7 @@ new client; the caller closes the catalog (``with open_catalog(settings) as cata
 from __future__ import annotations
 
 import getpass
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flows.settings import Settings
@@ -44,6 +45,31 @@ def open_catalog(settings: Settings) -> "Catalog":
     if not settings.database_url:
         settings.home.mkdir(parents=True, exist_ok=True)
     return Catalog.open(settings.catalog_url)
+
+
+def write_once_worm(settings: Settings, store: "ObjectStore", key: str, data: bytes, *,
+                    content_type: str) -> bool:
+    """Also keep a WORM copy of ``data`` at ``key`` in the object-lock bucket when
+    ``settings.worm_retain_days > 0`` and the store can lock; returns True when a copy exists."""
+    from storage.objects.object_store import LockedObjectStore
+
+    if settings.worm_retain_days <= 0 or not isinstance(store, LockedObjectStore):
+        return False
+    store.put_locked(key, data, settings.worm_retain_days, content_type=content_type)
+    return True
+
+
+def manifest_writer(settings: Settings, store: "ObjectStore") -> Callable[[bytes], tuple[str, str]]:
+    """The ``manifest_writer`` of ``Catalog.commit_version``: a content-addressed blob, plus a WORM
+    copy under the same key when configured. Returns ``(key, sha256)``."""
+    content_type = "application/x-ndjson"
+
+    def write(data: bytes) -> tuple[str, str]:
+        key, sha = store.put_blob(data, content_type=content_type)
+        write_once_worm(settings, store, key, data, content_type=content_type)
+        return key, sha
+
+    return write
 
 
 def actor_of(settings: Settings) -> str:

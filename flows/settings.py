@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         "maskloop-worm", description="Object-lock (WORM) bucket for manifests and audit exports."
     )
 
+    worm_retain_days: int = Field(
+        0,
+        ge=0,
+        description="When > 0 (and S3 is configured), dataset manifests and audit exports are also"
+        " written to the object-lock bucket, retained this many days (COMPLIANCE mode).",
+    )
+
     # --- Label Studio --------------------------------------------------------------------------
     label_studio_url: str | None = Field(None, description="Base URL of the Label Studio server.")
     label_studio_token: SecretStr | None = Field(None, description="Label Studio API token.")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from flows.cli.context import settings_of
 from flows.cli.lineage_cmd import FORMAT_OPTION, OutputFormat, print_frame
 
-app = typer.Typer(help="The append-only, hash-chained audit trail: show, verify.", no_args_is_help=True)
+app = typer.Typer(help="The append-only, hash-chained audit trail: show, verify, export.", no_args_is_help=True)
 
 
 def _time(text: str | None, option: str):  # noqa: ANN202 - datetime | None
@@ -69,3 +71,33 @@ def verify(
         return
     typer.echo(f"audit trail BROKEN at event {check.first_broken_id}: {check.problem}", err=True)
     raise typer.Exit(code=1)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    out: Path = typer.Option(..., "--out", help="JSON-lines file to write (one event per line, oldest first)."),
+) -> None:
+    """Export the whole audit trail with its head hash (keep it to detect deletion of newest events).
+
+    With ``MASKLOOP_WORM_RETAIN_DAYS`` > 0 on S3, a copy also goes to the object-lock bucket as
+    ``audit/exports/<head hash>.jsonl``, which nobody can delete before its retention ends.
+    """
+    from flows import services
+    from flows.cli.db_cmd import open_catalog
+
+    settings = settings_of(ctx)
+    catalog = open_catalog(settings, write=False)
+    try:
+        check = catalog.verify_audit()
+        frame = catalog.audit_events(limit=None)
+    finally:
+        catalog.close()
+    data = frame.to_json(orient="records", lines=True, date_format="iso").encode()
+    out.write_bytes(data)
+    typer.echo(f"exported {len(frame)} events to {out}; head hash {check.head_hash}"
+               + ("" if check.ok else f"; WARNING chain broken at event {check.first_broken_id}"))
+    key = f"audit/exports/{check.head_hash}.jsonl"
+    if services.write_once_worm(settings, services.object_store(settings), key, data,
+                                content_type="application/x-ndjson"):
+        typer.echo(f"WORM copy: s3://{settings.s3_worm_bucket}/{key} (retained {settings.worm_retain_days} days)")

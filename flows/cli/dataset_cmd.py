@@ -42,7 +42,7 @@ def commit(
     try:
         ref = catalog.commit_version(
             name, message=message, actor=actor_of(settings), role=settings.role,
-            manifest_writer=lambda data: store.put_blob(data, content_type="application/x-ndjson"),
+            manifest_writer=services.manifest_writer(settings, store),
             split_fractions=fractions,
         )
         info = catalog.list_versions(name).iloc[-1]

@@ -44,7 +44,7 @@ def list_cmd(
     for r in rows:
         table.add_row(r["name"], str(r["version"]), ", ".join(r["aliases"]), str(r["dataset_version"] or "-"),
                       "-" if r["val_JF"] is None else f"{r['val_JF']:.3f}", r["created_at"][:16])
-    Console().print(table)
+    Console(width=140).print(table)
 
 
 @app.command("promote")

@@ -103,7 +103,7 @@ def status(
     table = Table(title=f"round {round_id}", show_header=False)
     for key, value in stats.as_json().items():
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
-    Console().print(table)
+    Console(width=140).print(table)
 
 
 @app.command("list")

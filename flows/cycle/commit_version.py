@@ -6,6 +6,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from flows.cycle.config import CycleConfig
+from flows.services import manifest_writer
 from flows.cycle.workspace import Workspace
 from storage.catalog.catalog import NothingToCommitError
 from storage.records import DatasetVersionRef
@@ -17,7 +18,7 @@ def commit_dataset_version(ws: Workspace, dataset: str, *, message: str, cfg: Cy
     try:
         return ws.catalog.commit_version(
             dataset, message=message, split_fractions=cfg.split_fractions, **ws.who,
-            manifest_writer=lambda data: ws.store.put_blob(data, content_type="application/x-ndjson"))
+            manifest_writer=manifest_writer(ws.settings, ws.store))
     except NothingToCommitError:
         return None
 

@@ -4,11 +4,13 @@ SQLite catalog, local object store, Prefect's ephemeral mode and MLflow on SQLit
 ``<workdir>/home``; the oracle reviewer; generated surgical-like videos written as mp4 files and
 ingested with their ground truth. Each round: create (champion, unannotated training videos) ->
 generate -> oracle review / refine -> close -> commit NAME@N -> retrain (MLflow) -> evaluate and
-promote. Ends with ``<workdir>/report.html``.
+promote. Ends with ``<workdir>/report.html``. Running it again in the same workdir starts over
+(its ``home`` and ``videos`` folders are replaced).
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +82,9 @@ def run_demo(workdir: Path, *, rounds: int = 2, config: DemoConfig = DemoConfig(
 
     started = time.monotonic()
     workdir = Path(workdir)
+    for own in (workdir / "home", workdir / "videos"):  # a rerun starts over (only the demo's own folders)
+        if own.is_dir():
+            shutil.rmtree(own)
     settings = demo_settings(workdir)
     say = step or (lambda _text: None)
     say(f"generating {config.videos_per_round * rounds + config.n_val} surgical-like videos")

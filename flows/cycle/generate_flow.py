@@ -50,7 +50,6 @@ def propose(ws: Workspace, *, frames: np.ndarray, model_info: ModelInfo, cfg: Cy
     from model.automask.config import AutoMaskConfig
     from model.automask.masklets import generate_masklets
 
-
     with gpu_slot():
         model = load_registered(ws, model_info)
         proposals = generate_masklets(model, list(frames), AutoMaskConfig(
@@ -68,10 +67,10 @@ def store_proposals(ws: Workspace, *, round_id: int, video: VideoRef, model_id: 
 
     stored = []
     for p in proposals:
-        s = store_masklet(video_sha256=video.sha256, frame_indices=list(p.frame_indices),
-                          rles=[compress_rle(r) for r in p.rles], store=ws.store,
-                          scores=[min(1.0, max(0.0, float(v))) for v in p.scores])
-        stored.append(GeneratedMasklet(s.blob_key, s.blob_sha256, s.frame_indices, s.scores))
+        blob = store_masklet(video_sha256=video.sha256, frame_indices=list(p.frame_indices),
+                             rles=[compress_rle(r) for r in p.rles], store=ws.store,
+                             scores=[min(1.0, max(0.0, float(v))) for v in p.scores])
+        stored.append(GeneratedMasklet(blob.blob_key, blob.blob_sha256, blob.frame_indices, blob.scores))
     return add_generated_masklets(ws.catalog, round_id=round_id, video_id=video.id, model_version_id=model_id,
                                   params_hash=key, masklets=stored, **ws.who)
 
@@ -96,6 +95,6 @@ def generate_video_masklets(round_id: int, video_id: int, settings: Settings | N
         video = ws.catalog.get_video(video_id)
         frames = load_frames(ws.store, video)
         proposals = propose(ws, frames=frames, model_info=info, cfg=cfg)
-        ids, created = call(store_proposals, quote(ws), round_id=round_id, video=video, model_id=info.id, key=key,
-                                       proposals=quote(proposals))
+        ids, created = call(store_proposals, quote(ws), round_id=round_id, video=video, model_id=info.id,
+                            key=key, proposals=quote(proposals))
         return GenerationResult(round_id, video_id, tuple(ids), created)

@@ -78,12 +78,24 @@ def deployment_id(client: Any, name: str, entrypoint: str) -> Any:
     return ours[0].id
 
 
-def _poll(client: Any, ids: list[Any], *, poll_s: float, timeout_s: float | None) -> dict[str, str]:
+#: Flow runs read per API call (the server caps a page at 200).
+_PAGE = 200
+
+
+def _read_runs(client: Any, ids: list[Any]) -> list[Any]:
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
+    runs: list[Any] = []
+    for start in range(0, len(ids), _PAGE):
+        page = ids[start : start + _PAGE]
+        runs += client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=page)), limit=len(page))
+    return runs
+
+
+def _poll(client: Any, ids: list[Any], *, poll_s: float, timeout_s: float | None) -> dict[str, str]:
     started = time.monotonic()
     while True:
-        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=len(ids))
+        runs = _read_runs(client, ids)
         states = {str(r.id): (r.state.type.value if r.state else "PENDING") for r in runs}
         if len(runs) == len(ids) and all(r.state is not None and r.state.is_final() for r in runs):
             return states

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from prefect import flow
 
+from flows.cycle.config import CycleConfig
 from flows.settings import Settings
 
 
@@ -37,18 +38,20 @@ def datasets_to_check(rounds: list, dataset: str | None) -> list[str]:  # type: 
 
 
 @flow(name="retrain-check")
-def retrain_check(dataset: str | None = None, force: bool = False,
-                  settings: Settings | None = None) -> tuple[DatasetCheck, ...]:
-    """Commit + retrain + gate promotion for each due dataset (see module docstring)."""
+def retrain_check(dataset: str | None = None, force: bool = False, settings: Settings | None = None,
+                  config: CycleConfig | None = None) -> tuple[DatasetCheck, ...]:
+    """Commit + retrain + gate promotion for each due dataset (see module docstring).
+
+    ``config``: the cycle's knobs (training steps, model name, ...); default ``CycleConfig()``.
+    """
     from flows.cycle.auto_retrain import check_and_retrain
-    from flows.cycle.config import CycleConfig
     from flows.cycle.workspace import open_workspace
     from storage.catalog.rounds import list_rounds
 
     out: list[DatasetCheck] = []
     with open_workspace(settings) as ws:
         for name in datasets_to_check(list_rounds(ws.catalog), dataset):
-            check = check_and_retrain(ws, name, cfg=CycleConfig(), force=force)
+            check = check_and_retrain(ws, name, cfg=config or CycleConfig(), force=force)
             decision = check.decision
             out.append(DatasetCheck(
                 dataset=name, new_accepted=check.new_accepted, threshold=check.threshold,

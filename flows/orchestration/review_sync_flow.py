@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from prefect import flow
 
+from flows.cycle.config import CycleConfig
 from flows.settings import Settings
 
 #: Round statuses a sync can still move.
@@ -44,8 +45,12 @@ def rounds_to_sync(rounds: list, project_id: int | None) -> list[int]:  # type: 
 
 
 @flow(name="sync-project-reviews")
-def sync_project_reviews(project_id: int | None = None, settings: Settings | None = None) -> ProjectSync:
-    """Advance the open rounds of Label Studio project ``project_id`` (all open rounds when None)."""
+def sync_project_reviews(project_id: int | None = None, settings: Settings | None = None,
+                         config: CycleConfig | None = None) -> ProjectSync:
+    """Advance the open rounds of Label Studio project ``project_id`` (all open rounds when None).
+
+    ``config``: the cycle's knobs used by refinement and the retraining check (default ``CycleConfig()``).
+    """
     from flows.cycle.annotation_round import run_round
     from flows.cycle.workspace import open_workspace
     from storage.catalog.rounds import list_rounds
@@ -53,5 +58,7 @@ def sync_project_reviews(project_id: int | None = None, settings: Settings | Non
     with open_workspace(settings) as ws:
         todo = rounds_to_sync(list_rounds(ws.catalog), project_id)
         settings = ws.settings
-    done = tuple((rid, run_round.fn(rid, reviewer="label-studio", settings=settings).status) for rid in todo)
+    done = tuple(
+        (rid, run_round.fn(rid, reviewer="label-studio", settings=settings, config=config).status) for rid in todo
+    )
     return ProjectSync(project_id=project_id, rounds=done)

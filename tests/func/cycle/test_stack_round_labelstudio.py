@@ -170,7 +170,8 @@ def test_round_on_the_stack_reviewed_in_label_studio(stack, stack_settings, labe
             reviews = round_reviews(ws.catalog, rnd.id)
             assert len(reviews) == len(tasks) + 1 and reviews["external_id"].notna().all()
 
-        _run_and_wait(client, "retrain-check", {"dataset": dataset, "force": True})
+        # on demand (what the hourly check does once K accepted masklets exist), with a short training
+        _run_and_wait(client, "retrain-check", {"dataset": dataset, "force": True, "config": {"train_steps": 8}})
 
     with open_workspace(settings) as ws:
         versions = ws.catalog.list_versions(dataset)
