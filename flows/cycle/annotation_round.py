@@ -13,6 +13,7 @@ single run goes all the way. :func:`advance_round` moves any round as far as it 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -65,7 +66,8 @@ def generate_round(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: Step
         from flows.orchestration.fanout import run_generation_fanout
 
         _note(step, f"round {round_id}: generating masklets of {len(todo)} videos on the gpu pool")
-        run_generation_fanout(round_id, todo)  # deployed runs use the default CycleConfig
+        # the round's config travels as a plain parameter (no settings, no secrets)
+        run_generation_fanout(round_id, todo, parameters={"config": dataclasses.asdict(cfg)})
     else:
         for k, video_id in enumerate(todo, 1):
             _note(step, f"round {round_id}: generating masklets of video {video_id} ({k}/{len(todo)})")

@@ -114,6 +114,7 @@ class PrefectWorkerService(Service):
         home = self.config.dir / "prefect"
         env = prefect_base_env(home)
         env["PREFECT_API_URL"] = self.api_url
+        env["PREFECT_WORKER_QUERY_SECONDS"] = "2"  # pick up new flow runs within 2 s (default 10)
         workdir = self.config.dir / "prefect" / f"worker-{self.pool}"
         workdir.mkdir(parents=True, exist_ok=True)
         return Command(
