@@ -14,7 +14,6 @@ import flows.cli.dataset_export_cmd  # noqa: F401  (registers `dataset export` u
 from flows.cli.main import main
 from flows.services import object_store, open_catalog
 from flows.settings import Settings
-from storage.catalog.catalog import Catalog
 from storage.masks.davis_png import read_davis_mask
 from storage.masks.rle import decode_rle
 from storage.masks.sav_json import read_sav
@@ -22,16 +21,8 @@ from storage.media.jpeg import decode_jpeg
 
 
 @pytest.fixture()
-def committed(  # type: ignore[no-untyped-def]
-    stack_settings: Settings, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    Catalog.open(pg_url, auto_upgrade=True).close()
-    settings = stack_settings.model_copy(update={"database_url": pg_url, "actor": "stack-tester"})
-    for name in ("home", "database_url", "s3_endpoint", "s3_region", "s3_bucket", "s3_worm_bucket", "actor"):
-        monkeypatch.setenv(f"MASKLOOP_{name.upper()}", str(getattr(settings, name)))
-    for name in ("s3_access_key", "s3_secret_key"):
-        monkeypatch.setenv(f"MASKLOOP_{name.upper()}", getattr(settings, name).get_secret_value())
-    monkeypatch.delenv("MASKLOOP_STACK_DIR", raising=False)
+def committed(cli_settings: Settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    settings = cli_settings
     width = 64 + 8 * secrets.randbelow(1000)
     root = write_davis_layout(tmp_path / "davis", {"alpha": 4}, width=width)
     assert main(["import", "davis", str(root), "--dataset", "func-export", "--with-gt"]) == 0

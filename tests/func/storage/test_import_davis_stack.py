@@ -13,22 +13,14 @@ from helpers.videos import davis_object_ids, write_davis_layout, write_numbered_
 from flows.cli.main import main
 from flows.services import object_store, open_catalog
 from flows.settings import Settings
-from storage.catalog.catalog import Catalog
 from storage.masks.masklet_blob import masklet_blob_from_bytes
 from storage.masks.rle import decode_rle, encode_rle
 from storage.masks.sav_json import build_sav, write_sav
 
 
 @pytest.fixture()
-def settings(stack_settings: Settings, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    Catalog.open(pg_url, auto_upgrade=True).close()
-    configured = stack_settings.model_copy(update={"database_url": pg_url, "actor": "stack-tester"})
-    for name in ("home", "database_url", "s3_endpoint", "s3_region", "s3_bucket", "s3_worm_bucket", "actor"):
-        monkeypatch.setenv(f"MASKLOOP_{name.upper()}", str(getattr(configured, name)))
-    for name in ("s3_access_key", "s3_secret_key"):
-        monkeypatch.setenv(f"MASKLOOP_{name.upper()}", getattr(configured, name).get_secret_value())
-    monkeypatch.delenv("MASKLOOP_STACK_DIR", raising=False)
-    return configured
+def settings(cli_settings: Settings) -> Settings:
+    return cli_settings
 
 
 def test_import_davis_with_ground_truth_on_the_stack(settings: Settings, tmp_path: Path,

@@ -13,20 +13,12 @@ from minio.error import S3Error
 
 from flows.cli.main import main
 from flows.settings import Settings
-from storage.catalog.catalog import Catalog
 
 
 @pytest.fixture()
-def worm_env(stack_settings: Settings, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    Catalog.open(pg_url, auto_upgrade=True).close()
-    settings = stack_settings.model_copy(update={"database_url": pg_url, "actor": "worm-tester"})
-    for name in ("home", "database_url", "s3_endpoint", "s3_region", "s3_bucket", "s3_worm_bucket", "actor"):
-        monkeypatch.setenv(f"MASKLOOP_{name.upper()}", str(getattr(settings, name)))
-    for name in ("s3_access_key", "s3_secret_key"):
-        monkeypatch.setenv(f"MASKLOOP_{name.upper()}", getattr(settings, name).get_secret_value())
+def worm_env(cli_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("MASKLOOP_WORM_RETAIN_DAYS", "1")
-    monkeypatch.delenv("MASKLOOP_STACK_DIR", raising=False)
-    return settings
+    return cli_settings
 
 
 def _delete_every_version(s3_client, bucket: str, key: str) -> list[str]:  # type: ignore[no-untyped-def]
