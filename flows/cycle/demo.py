@@ -36,7 +36,7 @@ class DemoConfig:
     size: int = 128
     fps: int = 6
     cycle: CycleConfig = field(default_factory=lambda: CycleConfig(
-        points_per_side=8, max_masks=6, review_passes=1, train_steps=16, train_lr=2e-4, train_clip_len=4, train_max_objects=2,
+        points_per_side=8, max_masks=6, review_passes=1, train_steps=80, train_lr=1e-3, train_clip_len=4, train_max_objects=2,
         train_origins=("auto", "manual")))
 
 
