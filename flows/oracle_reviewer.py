@@ -7,14 +7,17 @@ below ``fix_frame_j``, worst first, at most ``max_frames_fixed``), counting fram
 (1 click per error region of at least ``min_error_area`` px, at most ``max_clicks_per_frame`` per
 frame: a corrective click per missed or spurious region, as in the SAM 2 data engine).
 Ground-truth objects no proposal tracks are drawn by hand on their first visible frame
-(``manual_clicks`` clicks) and become manual masklets. Effort is accounted exactly as for people.
+(``manual_clicks`` clicks) and become manual masklets. A masklet the reviewer drew (``drawn``)
+is matched by its best frame, the one drawn from the ground truth, however badly the model
+propagated the rest: the reviewer knows which object it drew and corrects it rather than calling it
+ill-defined. Effort is accounted exactly as for people.
 
 Masks are bool arrays [T, H, W] over the same frame indices as the ground truth.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,12 +69,13 @@ def object_jf(pred: np.ndarray, gt: np.ndarray) -> tuple[float, np.ndarray]:
     return float((per_j.mean() + per_f.mean()) / 2.0), per_j
 
 
-def _match_j(pred: np.ndarray, gt: np.ndarray) -> float:
-    """Mean J over the frames the proposal covers (non-empty masks); 0 for an empty proposal."""
+def _match_j(pred: np.ndarray, gt: np.ndarray, *, best_frame: bool = False) -> float:
+    """Mean (``best_frame``: max) J over the frames the proposal covers (non-empty masks); 0 when empty."""
     covered = np.flatnonzero(pred.reshape(len(pred), -1).any(axis=1))
     if covered.size == 0:
         return 0.0
-    return float(np.mean([jaccard(pred[i], gt[i]) for i in covered]))
+    per_frame = [jaccard(pred[i], gt[i]) for i in covered]
+    return float(np.max(per_frame) if best_frame else np.mean(per_frame))
 
 
 def _clicks_for(pred: np.ndarray, gt: np.ndarray, config: OracleConfig) -> int:
@@ -90,12 +94,14 @@ def review_proposals(
     *,
     frame_indices: Sequence[int],
     config: OracleConfig = OracleConfig(),
+    drawn: Collection[int] = (),
 ) -> tuple[list[OracleReview], list[ManualDrawing]]:
     """Review every proposal against the ground truth of one video.
 
     ``proposals``: proposal id -> bool [T, H, W]; ``ground_truth``: object id -> bool [T, H, W];
-    both over ``frame_indices`` (length T). Each ground-truth object is matched at most once
-    (greedily, best J first).
+    both over ``frame_indices`` (length T); ``drawn``: ids of proposals the reviewer drew by hand
+    (matched on their best frame). Each ground-truth object is matched at most once (greedily,
+    best J first).
     """
     t = len(frame_indices)
     for name, masks in (("proposal", proposals), ("ground truth", ground_truth)):
@@ -103,7 +109,8 @@ def review_proposals(
             if arr.ndim != 3 or arr.shape[0] != t:
                 raise ValueError(f"{name} {key}: masks must be [T={t}, H, W], got {arr.shape}")
     pairs = sorted(
-        ((_match_j(pm, gm), pid, gid) for pid, pm in proposals.items() for gid, gm in ground_truth.items()),
+        ((_match_j(pm, gm, best_frame=pid in drawn), pid, gid)
+         for pid, pm in proposals.items() for gid, gm in ground_truth.items()),
         reverse=True,
     )
     matched: dict[int, int] = {}

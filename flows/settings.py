@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         None, description="Shared secret Label Studio sends with webhooks."
     )
+    webhook_url: str | None = Field(
+        None,
+        description="URL Label Studio posts review webhooks to (the receiver's /webhooks/label-studio);"
+        " registered on each round's project when its review opens. Unset or empty: no webhook.",
+    )
     review_max_frames: int = Field(
         32, ge=1, le=500, description="Cap of frames shown per review task (longer masklets are subsampled)."
     )
@@ -98,6 +103,7 @@ class Settings(BaseSettings):
     stack_label_studio_port: int = Field(8089, description="Label Studio port of the local stack.")
     stack_mlflow_port: int = Field(5001, description="MLflow server port of the local stack.")
     stack_prefect_port: int = Field(4201, description="Prefect server port of the local stack.")
+    stack_webhook_port: int = Field(8765, description="Webhook receiver port of the local stack.")
 
     # --- model / cycle -------------------------------------------------------------------------
     device: str = Field("auto", description="Torch device: auto (CUDA if present, else CPU), cpu, cuda[:N].")

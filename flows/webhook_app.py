@@ -9,7 +9,8 @@
   "annotation_id", "action", "annotation_updated_at"}``. A replayed delivery (same project,
   annotation and updated-at) is a no-op; the replay memory is bounded (``dedupe_size`` entries).
   Responses: 200 ``{"status": "emitted" | "duplicate" | "ignored"}``, 401 wrong/missing secret,
-  400 malformed payload, 503 the event could not be emitted (Label Studio may redeliver).
+  400 malformed payload, 503 the event could not be emitted (Label Studio 1.23 logs a failed
+  delivery and never redelivers it; the ``sync-reviews`` schedule picks such a review up).
 - ``GET /healthz``: ``{"status": "ok"}``.
 
 Serve it with ``uvicorn flows.webhook_app:app_from_settings --factory --host 127.0.0.1 --port 8765``
@@ -159,6 +160,10 @@ def app_from_settings() -> FastAPI:
     if settings.webhook_secret is None or not settings.webhook_secret.get_secret_value():
         raise ValueError("set MASKLOOP_WEBHOOK_SECRET before serving the webhook receiver")
     api_url = settings.prefect_api_url
+    # Import Prefect's events client now, not on the first delivery: that import takes seconds on a
+    # busy machine, while Label Studio waits WEBHOOK_TIMEOUT seconds (default 1) for the answer.
+    import prefect.events  # noqa: F401
+    import prefect.settings  # noqa: F401
 
     def emit(event: WebhookEvent) -> None:
         if api_url is None:

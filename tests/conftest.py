@@ -45,7 +45,10 @@ def _test_config(stack_dir: Path, services: tuple[str, ...]):  # type: ignore[no
     recorded = StackState(stack_dir).config()
     if recorded is not None:
         wanted = close_services(tuple(set(recorded.services) | set(services)))
-        return replace(recorded, services=tuple(n for n in ALL_SERVICES if n in wanted))
+        config = replace(recorded, services=tuple(n for n in ALL_SERVICES if n in wanted))
+        if "webhook-receiver" not in recorded.services:  # never started here: a free port, not the default
+            config = replace(config, webhook_port=pick_ports(config.host)["webhook_port"])
+        return config
     base = Settings(_env_file=None)  # type: ignore[call-arg]
     venv = (
         base.label_studio_venv
@@ -128,6 +131,7 @@ def stack_settings(stack, tmp_path: Path):  # type: ignore[no-untyped-def]
         "label_studio_url": stack.label_studio_url,
         "label_studio_token": stack.label_studio_token,
         "webhook_secret": stack.webhook_secret,
+        "webhook_url": stack.webhook_url,
         "mlflow_tracking_uri": stack.mlflow_tracking_uri,
         "prefect_api_url": stack.prefect_api_url,
     }

@@ -165,10 +165,25 @@ class LabelStudioReviewUI:
         )
 
     def _ensure_webhook(self, project_id: int) -> None:
-        """Register the project's webhook unless one to ``webhook_url`` exists already."""
+        """Register the project's webhook unless one to ``webhook_url`` exists already.
+
+        An existing one whose secret header, actions or state differ (a rotated secret, a hook
+        disabled by hand) is updated in place, so a project never holds two hooks to one URL.
+        """
+        headers = {WEBHOOK_SECRET_HEADER: self._webhook_secret}
         with label_studio_errors(f"registering the webhook of project {project_id}", url=self.url):
             for hook in self._client.webhooks.list(project=str(project_id)):
                 if hook.project == project_id and hook.url == self._webhook_url:
+                    if (hook.headers != headers or not hook.is_active or not hook.send_payload
+                            or set(hook.actions or ()) != REVIEW_ACTIONS):
+                        self._client.webhooks.update(
+                            id=hook.id,  # type: ignore[arg-type]
+                            headers=headers,
+                            actions=sorted(REVIEW_ACTIONS),  # type: ignore[arg-type]
+                            send_payload=True,
+                            send_for_all_actions=False,
+                            is_active=True,
+                        )
                     return
             self._client.webhooks.create(
                 url=self._webhook_url,  # type: ignore[arg-type]

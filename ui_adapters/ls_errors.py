@@ -33,6 +33,12 @@ def label_studio_errors(what: str, *, url: str) -> Iterator[None]:
     except ApiError as exc:
         status = exc.status_code or 0
         detail = _body_text(exc)
+        if "reserved network address" in detail:  # Label Studio's SSRF protection (403)
+            raise InvalidInputError(
+                f"Label Studio at {url} refused {what}: its SSRF protection blocks that address ({detail});"
+                " allow Label Studio to reach it (USE_DEFAULT_BANNED_SUBNETS / USER_ADDITIONAL_BANNED_SUBNETS,"
+                " see infra/labelstudio/README.md) or use an address it accepts"
+            ) from exc
         if status in (401, 403):
             raise ReviewUIError(
                 f"Label Studio at {url} refused {what} (HTTP {status}): check the API token "

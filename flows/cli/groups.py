@@ -11,6 +11,7 @@ import typer
 from flows.cli import (
     api_cmd,
     audit_cmd,
+    bench_cmd,
     dataset_cmd,
     dataset_export_cmd,
     db_cmd,
@@ -21,6 +22,7 @@ from flows.cli import (
     ingest_cmd,
     lineage_cmd,
     model_cmd,
+    report_cmd,
     review_cmd,
     round_cmd,
     round_schedule_cmd,
@@ -35,11 +37,13 @@ GROUPS: tuple[tuple[str, typer.Typer], ...] = (
     ("import", import_cmd.app),
     ("round", round_cmd.app),
     ("review", review_cmd.app),
+    ("report", report_cmd.app),
     ("dataset", dataset_cmd.app),
     ("model", model_cmd.app),
     ("lineage", lineage_cmd.app),
     ("audit", audit_cmd.app),
     ("api", api_cmd.app),
+    ("bench", bench_cmd.app),
 )
 
 COMMANDS = (

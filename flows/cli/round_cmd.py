@@ -3,17 +3,17 @@
 ``create`` picks the videos and the champion; ``run`` advances a round as far as it can go now
 (generation, review by the oracle or in Label Studio, refinement, close, dataset version,
 retraining); ``status`` prints a round's figures; ``report`` writes the HTML report
-(``maskloop round report ID --html FILE``).
+(``maskloop round report ID --html FILE``, the same command as ``maskloop report round``).
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import typer
 
 from flows.cli.context import settings_of
+from flows.cli.report_cmd import round_report
 
 app = typer.Typer(help="Annotation rounds: create, run, schedule, status, report.", no_args_is_help=True)
 
@@ -120,16 +120,5 @@ def list_rounds_cmd(
             typer.echo(f"{r.id}\t{r.dataset}\t{r.status}\t{r.created_at:%Y-%m-%d %H:%M}\tbudget {r.budget}")
 
 
-@app.command("report")
-def report(
-    ctx: typer.Context,
-    round_ids: list[int] = typer.Argument(..., help="Round id(s)."),
-    html_file: Path = typer.Option(..., "--html", help="HTML file to write."),
-) -> None:
-    """Write the HTML report of rounds: figures, plots and overlay contact sheets."""
-    from flows.cycle.workspace import open_workspace
-    from flows.report.html_report import write_report
-
-    with open_workspace(settings_of(ctx)) as ws:
-        path = write_report(ws, round_ids, html_file, title=f"maskloop round {', '.join(map(str, round_ids))}")
-    typer.echo(f"report: {path}")
+# `maskloop round report` is an alias of `maskloop report round` (one function, two names)
+app.command("report")(round_report)

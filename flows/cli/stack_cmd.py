@@ -1,4 +1,5 @@
-"""``maskloop stack``: Start, check and stop the local service stack (PostgreSQL, S3, Label Studio, MLflow, Prefect)."""
+"""``maskloop stack``: Start, check and stop the local service stack (PostgreSQL, S3, Label Studio,
+MLflow, Prefect, webhook receiver)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import typer
 from flows.cli.context import settings_of
 
 app = typer.Typer(
-    help="Start, check and stop the local service stack (PostgreSQL, S3, Label Studio, MLflow, Prefect).",
+    help="Start, check and stop the local service stack"
+    " (PostgreSQL, S3, Label Studio, MLflow, Prefect, webhook receiver).",
     no_args_is_help=True,
 )
 

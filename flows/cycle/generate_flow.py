@@ -3,30 +3,42 @@
 Idempotent: proposals are keyed by (round, video, generator model, params hash). A rerun finds
 them and returns them without running the model; a crash before the catalog transaction leaves
 only write-once blobs (content-addressed, harmless), never half a video's masklets.
+
+Start-up cost: a worker starts every flow run in a fresh interpreter and imports this module
+before the run is Running, so the module imports only Prefect and the parameter types; the
+catalog (SQLAlchemy), the object store, numpy and the model (torch, sam2) are imported by the
+flow body, which needs them. The body makes no Prefect API calls beyond the ``gpu`` slot: storing
+the proposals is a plain function with its own retries, not a task (a task run costs several
+API round trips per video for nothing a retry loop cannot do).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
-import numpy as np
-from prefect import flow, task
-from prefect.cache_policies import NONE
-from prefect.utilities.annotations import quote
+from prefect import flow
 
-from flows.cycle.champion import load_registered
 from flows.cycle.config import CycleConfig
-from flows.cycle.media import compress_rle, load_frames
-from flows.cycle.runtime import call
-from flows.cycle.workspace import Workspace, open_workspace
-from flows.errors import ConflictError
-from flows.orchestration.gpu_slot import gpu_slot
 from flows.settings import Settings
-from storage.catalog.model_aliases import ModelInfo, model_by_id
-from storage.catalog.rounds import GeneratedMasklet, add_generated_masklets, get_round, keyed_masklets
-from storage.records import VideoRef
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from flows.cycle.workspace import Workspace
+    from storage.catalog.model_aliases import ModelInfo
+    from storage.records import VideoRef
+
+T = TypeVar("T")
+
+#: Attempts at storing a video's proposals (blob puts + one catalog transaction) and the pause between.
+STORE_ATTEMPTS = 3
+STORE_RETRY_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -45,8 +57,10 @@ def params_hash(cfg: CycleConfig, model_ref: str) -> str:
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
-def propose(ws: Workspace, *, frames: np.ndarray, model_info: ModelInfo, cfg: CycleConfig) -> list:
+def propose(ws: "Workspace", *, frames: "np.ndarray", model_info: "ModelInfo", cfg: CycleConfig) -> list:
     """Automatic masklets (model.automask MaskletProposal list) of uint8 [T, H, W, 3] frames."""
+    from flows.cycle.champion import load_registered
+    from flows.orchestration.gpu_slot import gpu_slot
     from model.automask.config import AutoMaskConfig
     from model.automask.masklets import generate_masklets
 
@@ -59,10 +73,25 @@ def propose(ws: Workspace, *, frames: np.ndarray, model_info: ModelInfo, cfg: Cy
     return proposals
 
 
-@task(retries=2, retry_delay_seconds=2, cache_policy=NONE)
-def store_proposals(ws: Workspace, *, round_id: int, video: VideoRef, model_id: int | None, key: str,
+def with_retries(step: Callable[[], T], *, attempts: int = STORE_ATTEMPTS,
+                 pause_s: float = STORE_RETRY_S) -> T:
+    """``step()``, called again after ``pause_s`` seconds when it raises, at most ``attempts`` times
+    in all (the last error propagates). Only for idempotent steps."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return step()
+        except Exception:
+            if attempt == attempts:
+                raise
+            time.sleep(pause_s)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def store_proposals(ws: "Workspace", *, round_id: int, video: "VideoRef", model_id: int | None, key: str,
                     proposals: list) -> tuple[list[int], bool]:
-    """Put every proposal's blob (write-once) and register them in one transaction (I/O: retried)."""
+    """Put every proposal's blob (write-once) and register them in one transaction (idempotent)."""
+    from flows.cycle.media import compress_rle
+    from storage.catalog.rounds import GeneratedMasklet, add_generated_masklets
     from storage.importers.gt_masklets import store_masklet
 
     stored = []
@@ -79,6 +108,12 @@ def store_proposals(ws: Workspace, *, round_id: int, video: VideoRef, model_id: 
 def generate_video_masklets(round_id: int, video_id: int, settings: Settings | None = None,
                             config: CycleConfig | None = None) -> GenerationResult:
     """Automatic masklets of ``video_id`` with the round's model, registered as ``in_review``."""
+    from flows.cycle.media import load_frames
+    from flows.cycle.workspace import open_workspace
+    from flows.errors import ConflictError
+    from storage.catalog.model_aliases import model_by_id
+    from storage.catalog.rounds import get_round, keyed_masklets
+
     cfg = config or CycleConfig()
     with open_workspace(settings) as ws:
         rnd = get_round(ws.catalog, round_id)
@@ -95,6 +130,6 @@ def generate_video_masklets(round_id: int, video_id: int, settings: Settings | N
         video = ws.catalog.get_video(video_id)
         frames = load_frames(ws.store, video)
         proposals = propose(ws, frames=frames, model_info=info, cfg=cfg)
-        ids, created = call(store_proposals, quote(ws), round_id=round_id, video=video, model_id=info.id,
-                            key=key, proposals=quote(proposals))
+        ids, created = with_retries(partial(store_proposals, ws, round_id=round_id, video=video,
+                                            model_id=info.id, key=key, proposals=proposals))
         return GenerationResult(round_id, video_id, tuple(ids), created)

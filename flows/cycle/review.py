@@ -36,7 +36,12 @@ class SyncResult:
 
 
 def review_ui(ws: Workspace) -> "ReviewUI":
-    """The Label Studio review UI configured in settings (frames via its S3 storage or presigned URLs)."""
+    """The Label Studio review UI configured in settings (frames via its S3 storage or presigned URLs).
+
+    With ``webhook_url`` set, opening a round's review registers one webhook on its project
+    (ANNOTATION_CREATED / ANNOTATION_UPDATED, ``webhook_secret`` in the ``X-Maskloop-Webhook-Secret``
+    header), so Label Studio notifies the receiver (flows/webhook_app.py) of every submitted review.
+    """
     from ui_adapters.label_studio_ui import LabelStudioReviewUI
     from ui_adapters.records import S3FrameStorage
 
@@ -49,7 +54,10 @@ def review_ui(ws: Workspace) -> "ReviewUI":
                                  access_key=s.s3_access_key.get_secret_value() if s.s3_access_key else "",
                                  secret_key=s.s3_secret_key.get_secret_value() if s.s3_secret_key else "",
                                  region=s.s3_region)
-    return LabelStudioReviewUI(url=s.label_studio_url or "", token=token, frame_storage=storage)
+    hook_url = s.webhook_url or None
+    hook_secret = s.webhook_secret.get_secret_value() if s.webhook_secret and hook_url else None
+    return LabelStudioReviewUI(url=s.label_studio_url or "", token=token, frame_storage=storage,
+                               webhook_url=hook_url, webhook_secret=hook_secret)
 
 
 def _frame_url(ws: Workspace, key: str) -> str:

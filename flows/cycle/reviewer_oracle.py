@@ -4,15 +4,17 @@ One pass reviews every ``in_review`` masklet of the round against the video's gr
 masklets (origin ``ground_truth``). Matching uses every live masklet of the round on the video
 (in review, accepted, needing a fix), so objects already found are not drawn again. On the first
 pass, ground-truth objects nobody proposed are drawn on one frame and propagated with the round's
-model (both directions): manual masklets, in review. On the final pass an unsatisfactory masklet
-gets its corrections and is accepted when the corrected masklet reaches ``accept_jf``, otherwise
+model (both directions): manual masklets, in review, matched to the object they were drawn from
+on later passes however badly the model propagated them. On the final pass an unsatisfactory masklet
+gets its corrections, on every frame still wrong (earlier passes fix at most ``max_frames_fixed``
+frames and send it to refinement), and is accepted when the corrected masklet reaches ``accept_jf``, otherwise
 rejected. Effort: the oracle's frames edited and clicks; seconds = per decision + per click.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,7 +113,11 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
         gt = ground_truth(ws, video)
         rows = {int(r.masklet_id): r for r in live[live["video_id"] == video_id].itertuples()}
         proposals = {mid: masklet_masks(ws.store, r.blob_key, video.n_frames) for mid, r in rows.items()}
-        reviews, drawings = review_proposals(proposals, gt, frame_indices=range(video.n_frames), config=oracle)
+        drawn = {mid for mid, r in rows.items() if r.origin == "manual"}
+        # the last pass finishes the job like a careful person: every frame still wrong is corrected
+        limits = replace(oracle, max_frames_fixed=max(oracle.max_frames_fixed, video.n_frames)) if final else oracle
+        reviews, drawings = review_proposals(proposals, gt, frame_indices=range(video.n_frames), config=limits,
+                                             drawn=drawn)
         for review in reviews:
             row = rows[review.proposal_id]
             if row.status != "in_review":

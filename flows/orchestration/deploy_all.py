@@ -1,9 +1,12 @@
 """``maskloop deploy``: every deployment of infra/prefect.yaml plus the server-side setup.
 
 Steps (each idempotent): the process work pools named by the deployments exist; the global
-concurrency limit ``gpu`` and the ``gpu`` pool limit equal ``gpu_workers``; the crashed-run
+concurrency limit ``gpu`` equals ``gpu_workers`` and the ``gpu`` pool limit ``PREFETCH`` times that
+(flows/orchestration/server_setup.py); the crashed-run
 detector automation exists; every deployment is created or updated from the repository checkout
-with the flow runs' non-secret environment (:func:`flows.orchestration.flow_run_env.flow_run_env`).
+with the flow runs' non-secret environment (:func:`flows.orchestration.flow_run_env.flow_run_env`)
+and the job variables of :func:`flows.orchestration.deployer.job_variables` (engine command,
+OpenMP policy, heartbeat).
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shlex
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,9 +68,33 @@ def prefect_triggers(spec: DeploymentSpec) -> list[Any]:
     ]
 
 
+def engine_command() -> str:
+    """The command a process worker starts a flow run with: this interpreter's ``-m prefect.engine``.
+
+    Without a ``command`` job variable a Prefect 3.8 process worker starts
+    ``python -m prefect.runner._workspace_supervisor``, which imports Prefect, runs the pull steps
+    and then execs ``python -m prefect.engine``: two interpreter start-ups and two imports of
+    Prefect (seconds each on a busy CPU) before the flow body runs. The engine runs the
+    deployment's pull step (``set_working_directory``) itself, so one interpreter is enough. The
+    interpreter is the deploying one: workers run the same checkout and environment (the same
+    image in production), as the pull step's absolute directory already assumes.
+    """
+    return shlex.join([sys.executable, "-m", "prefect.engine"])
+
+
+#: OpenMP threads of torch on CPU sleep at barriers instead of spinning. A worker runs up to
+#: server_setup.PREFETCH flow runs at once (one on the device, the next one starting next to it), so
+#: the CPU is always shared; with the default (spinning) policy torch's CPU model work collapsed
+#: when anything else ran on the cores: one video's generation took 12 to 61 s instead of 2 s on 2
+#: shared cores, and two at once 60 to 73 s each instead of 4.5 s. No effect on GPU kernels.
+OPENMP_ENV = {"OMP_WAIT_POLICY": "PASSIVE"}
+
+
 def job_variables(env: dict[str, str]) -> dict[str, Any]:
-    """Process-worker job variables: the flow run's environment (plus its heartbeat frequency)."""
-    return {"env": {**env, "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_S)}}
+    """Process-worker job variables: the flow run's environment (plus its heartbeat frequency and
+    :data:`OPENMP_ENV`; ``env`` wins) and the engine command (:func:`engine_command`)."""
+    return {"env": {**OPENMP_ENV, **env, "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": str(HEARTBEAT_S)},
+            "command": engine_command()}
 
 
 def deploy_kwargs(spec: DeploymentSpec, *, env: dict[str, str]) -> dict[str, Any]:

@@ -3,9 +3,14 @@
 - The global concurrency limit ``gpu`` (limit = number of GPU workers): model work holds one slot
   (:func:`flows.orchestration.gpu_slot.gpu_slot`), so GPU work never oversubscribes the devices.
   The ``gpu`` work pool runs at most :data:`PREFETCH` flow runs per GPU worker at once: while one
-  run holds the device, the next one starts its process and loads its frames (that start-up
-  overlaps model work instead of adding to the round's wall time), and no more runs than that
-  sit in memory waiting for a slot.
+  run holds the device, the next one starts its process, imports, loads its frames and waits for
+  the slot (that start-up overlaps model work instead of adding to the round's wall time), and no
+  more runs than that sit in memory waiting for a slot. A CPU-only worker counts as one device:
+  torch already uses every core, and two model runs at once on 2 cores took 4.5 s each against
+  2.0 s alone (60 to 73 s each with OpenMP's default spinning threads, see
+  ``deployer.OPENMP_ENV``). Measured with bench/bench_orchestration.py on 2 shared cores, a third
+  run per worker made 16-frame rounds about 5 % faster and 30-frame rounds about 5 % slower (two
+  runs each): 2 it stays.
 - The automation ``maskloop-crashed-flow-runs``: a flow run whose heartbeats stop for
   :data:`HEARTBEAT_GRACE_S` seconds (its worker host died or was killed with it) is set to Crashed,
   which frees its work-pool slot so a rerun can start. Flow runs send heartbeats every

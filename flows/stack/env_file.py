@@ -40,6 +40,8 @@ def stack_env(info: StackInfo) -> dict[str, str]:
         env["MASKLOOP_PREFECT_API_URL"] = info.prefect_api_url
         env["PREFECT_API_URL"] = info.prefect_api_url
     env["MASKLOOP_WEBHOOK_SECRET"] = info.webhook_secret
+    if info.webhook_url:
+        env["MASKLOOP_WEBHOOK_URL"] = info.webhook_url
     if info.s3_endpoint:
         env["MLFLOW_S3_ENDPOINT_URL"] = f"http://{info.s3_endpoint}"
         env["AWS_ACCESS_KEY_ID"] = info.s3_access_key or ""

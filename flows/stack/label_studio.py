@@ -20,11 +20,54 @@ from flows.stack.service import Service, http_ok
 LABEL_STUDIO_VERSION = "1.23.2"
 VENV_PYTHON = "python3.11"
 
+#: Seconds Label Studio waits for the webhook receiver's answer (its ``WEBHOOK_TIMEOUT``, default 1).
+WEBHOOK_TIMEOUT_S = 10.0
+
+#: Label Studio 1.23.2's default SSRF block list (``validate_ip`` in core/utils/io.py) without the
+#: loopback ranges 127.0.0.0/8 and ::1/128. Every stack service, the webhook receiver and the S3
+#: gateway among them, listens on 127.0.0.1, which the default list refuses (creating a webhook to
+#: it answers 403 "URL resolves to a reserved network address"). Rather than switching the
+#: protection off (``SSRF_PROTECTION_ENABLED=false``), the stack keeps it on with this list
+#: (``USE_DEFAULT_BANNED_SUBNETS=false`` + ``USER_ADDITIONAL_BANNED_SUBNETS``): Label Studio may
+#: reach loopback, still not private networks, link-local (cloud metadata) or other reserved ranges.
+BANNED_SUBNETS_BUT_LOOPBACK: tuple[str, ...] = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.88.99.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "233.252.0.0/24",
+    "240.0.0.0/4",
+    "255.255.255.255/32",
+    "::/128",
+    "::ffff:0:0/96",
+    "::ffff:0:0:0/96",
+    "64:ff9b::/96",
+    "64:ff9b:1::/48",
+    "100::/64",
+    "2001:0000::/32",
+    "2001:20::/28",
+    "2001:db8::/32",
+    "2002::/16",
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+)
+
 
 def label_studio_env(
     *, data_dir: Path, files_dir: Path, user: str, password: str, token: str
 ) -> dict[str, str]:
-    """Environment of a headless Label Studio start (admin user, legacy token, local files)."""
+    """Environment of a headless Label Studio start (admin user, legacy token, local files,
+    SSRF protection that lets it reach the stack's loopback services: webhooks, S3)."""
     return {
         "LABEL_STUDIO_BASE_DATA_DIR": str(data_dir),
         "LABEL_STUDIO_USERNAME": user,
@@ -34,10 +77,18 @@ def label_studio_env(
         "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",
         "LABEL_STUDIO_LOCAL_FILES_SERVING_ENABLED": "true",
         "LABEL_STUDIO_LOCAL_FILES_DOCUMENT_ROOT": str(files_dir),
-        "SSRF_PROTECTION_ENABLED": "false",
+        "SSRF_PROTECTION_ENABLED": "true",
+        "USE_DEFAULT_BANNED_SUBNETS": "false",
+        "USER_ADDITIONAL_BANNED_SUBNETS": ",".join(BANNED_SUBNETS_BUT_LOOPBACK),
+        # webhooks are posted inside the API request that triggers them and never redelivered;
+        # the default 1 s read timeout drops deliveries on a busy machine
+        "WEBHOOK_TIMEOUT": str(WEBHOOK_TIMEOUT_S),
         "LATEST_VERSION_CHECK": "false",
         "COLLECT_ANALYTICS": "false",
         "LABEL_STUDIO_COLLECT_ANALYTICS": "false",
+        # Label Studio reports errors to Heartex's Sentry by default; an empty DSN turns it off
+        "SENTRY_DSN": "",
+        "FRONTEND_SENTRY_DSN": "",
     }
 
 

@@ -1,4 +1,5 @@
-"""Orders the stack's services: postgres, s3 -> label-studio, mlflow, prefect -> the two workers.
+"""Orders the stack's services: postgres, s3 -> label-studio, mlflow, prefect -> the two workers
+and the webhook receiver.
 
 ``up`` reuses every recorded process that is still ours and healthy, starts the rest (one session
 per process, recorded in state.json right away so ``down`` can always stop it), runs each
@@ -34,12 +35,13 @@ from flows.stack.records import (
 from flows.stack.s3 import S3Service
 from flows.stack.service import Service, StackContext, port_in_use
 from flows.stack.state import SECRETS_FILENAME, StackState, load_or_create_secrets, stack_lock
+from flows.stack.webhook_receiver import WebhookReceiverService, receiver_webhook_url
 
 #: Start order; services of one layer start together, then the manager waits for each.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("postgres", "s3"),
     ("label-studio", "mlflow", "prefect"),
-    ("worker-gpu", "worker-cpu"),
+    ("worker-gpu", "worker-cpu", "webhook-receiver"),
 )
 
 _PORT_SETTING = {
@@ -48,6 +50,7 @@ _PORT_SETTING = {
     "label-studio": "MASKLOOP_STACK_LABEL_STUDIO_PORT",
     "mlflow": "MASKLOOP_STACK_MLFLOW_PORT",
     "prefect": "MASKLOOP_STACK_PREFECT_PORT",
+    "webhook-receiver": "MASKLOOP_STACK_WEBHOOK_PORT",
 }
 
 
@@ -63,6 +66,7 @@ def config_from_settings(
         label_studio_port=settings.stack_label_studio_port,
         mlflow_port=settings.stack_mlflow_port,
         prefect_port=settings.stack_prefect_port,
+        webhook_port=settings.stack_webhook_port,
         label_studio_venv=settings.label_studio_venv.resolve(),
         s3_region=settings.s3_region,
         s3_bucket=settings.s3_bucket,
@@ -107,6 +111,7 @@ def build_info(
         mlflow_tracking_uri=f"http://{h}:{config.mlflow_port}" if "mlflow" in on else None,
         prefect_api_url=f"http://{h}:{config.prefect_port}/api" if "prefect" in on else None,
         webhook_secret=secrets.webhook_secret,
+        webhook_url=receiver_webhook_url(config) if "webhook-receiver" in on else None,
     )
     return StackInfo(**{**info.__dict__, "env": env if env is not None else stack_env(info)})
 
@@ -153,6 +158,7 @@ class StackManager:
             "prefect": PrefectService(ctx),
             "worker-gpu": PrefectWorkerService(ctx, pool="gpu"),
             "worker-cpu": PrefectWorkerService(ctx, pool="cpu"),
+            "webhook-receiver": WebhookReceiverService(ctx),
         }
         return {name: every[name] for name in self.config.services}
 

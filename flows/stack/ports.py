@@ -25,10 +25,11 @@ def pick_ports(
     high: int = 40000,
     rng: random.Random | None = None,
 ) -> dict[str, int]:
-    """Ports for postgres, s3 (with its whole SeaweedFS block free), label_studio, mlflow, prefect.
+    """Ports for postgres, s3 (with its whole SeaweedFS block free), label_studio, mlflow, prefect,
+    the webhook receiver.
 
     Returns ``{"postgres_port": p, "s3_port": p, "label_studio_port": p, "mlflow_port": p,
-    "prefect_port": p}`` with every port in ``[low, high)`` (SeaweedFS gRPC ports lie 10000 above).
+    "prefect_port": p, "webhook_port": p}`` with every port in ``[low, high)`` (SeaweedFS gRPC ports lie 10000 above).
     """
     rng = rng or random.Random()
     taken: set[int] = set()
@@ -42,7 +43,7 @@ def pick_ports(
     else:
         raise RuntimeError("no free port block for SeaweedFS")
     out = {"s3_port": s3}
-    for key in ("postgres_port", "label_studio_port", "mlflow_port", "prefect_port"):
+    for key in ("postgres_port", "label_studio_port", "mlflow_port", "prefect_port", "webhook_port"):
         while True:
             port = rng.randrange(low, high)
             if port not in taken and port_free(host, port):

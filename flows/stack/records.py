@@ -19,6 +19,7 @@ ALL_SERVICES: tuple[str, ...] = (
     "prefect",
     "worker-gpu",
     "worker-cpu",
+    "webhook-receiver",
 )
 
 #: What each service needs running first (``MASKLOOP_TEST_SERVICES`` subsets are closed over this).
@@ -30,6 +31,7 @@ DEPENDENCIES: dict[str, tuple[str, ...]] = {
     "prefect": ("postgres",),
     "worker-gpu": ("prefect",),
     "worker-cpu": ("prefect",),
+    "webhook-receiver": ("prefect",),  # turns Label Studio webhooks into Prefect events
 }
 
 #: Databases created in the stack's PostgreSQL cluster.
@@ -71,6 +73,7 @@ class StackConfig:
     label_studio_port: int = 8089
     mlflow_port: int = 5001
     prefect_port: int = 4201
+    webhook_port: int = 8765
     label_studio_venv: Path = Path(".venv-labelstudio")
     s3_region: str = "us-east-1"
     s3_bucket: str = "maskloop"
@@ -169,6 +172,8 @@ class StackInfo:
     mlflow_tracking_uri: str | None
     prefect_api_url: str | None
     webhook_secret: str
+    #: Where Label Studio posts review webhooks (the stack's receiver), None without one.
+    webhook_url: str | None = None
 
     def postgres_url_for(self, dbname: str, *, driver: str = "postgresql+psycopg") -> str:
         """SQLAlchemy URL of database ``dbname`` as the superuser ``postgres``."""

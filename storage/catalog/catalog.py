@@ -7,7 +7,7 @@ A Catalog holds one SQLAlchemy engine (a connection pool) and is safe to share b
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -217,16 +217,18 @@ class Catalog:
     # --- dataset versions -----------------------------------------------------------------------
     def commit_version(self, dataset: str, *, message: str, actor: str, role: str,
                        manifest_writer: Callable[[bytes], tuple[str, str]],
-                       split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)) -> DatasetVersionRef:
+                       split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                       pinned_splits: Mapping[int, str] | None = None) -> DatasetVersionRef:
         """Commit version N+1 (atomic). NothingToCommitError (a ConflictError) when nothing changed.
 
         ``manifest_writer(bytes) -> (key, sha256)`` stores the delta manifest (object store put_blob).
+        ``pinned_splits`` (video id -> split) places videos new to the dataset's versions explicitly.
         """
         from storage.versions.commit import commit_version
 
         ref = self._write(f"committing dataset {dataset!r}", actor, role, lambda s: commit_version(
             s, dataset, message=message, actor=actor, role=role, manifest_writer=manifest_writer,
-            split_fractions=split_fractions), retries=8)
+            split_fractions=split_fractions, pinned_splits=pinned_splits), retries=8)
         if ref is None:
             raise NothingToCommitError(f"nothing to commit: no accepted masklet of {dataset!r} changed since its newest version")
         return ref

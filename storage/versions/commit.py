@@ -7,14 +7,15 @@ ground_truth; importers store ground truth as accepted). Consumers filter by ``o
 Steps, in one transaction: lock the dataset row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
 holds the write lock from BEGIN IMMEDIATE), read the dirty masklets of the dataset (partial index,
 rows locked in id order), compare each one's wanted revision with the one committed last, assign
-splits to new videos, write the delta manifest through ``manifest_writer``, insert the version, its
-change rows and split rows, clear the dirty flags, append the audit event.
+splits to new videos (pinned ones as given, the others from their sha256), write the delta
+manifest through ``manifest_writer``, insert the version, its change rows and split rows, clear
+the dirty flags, append the audit event.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ from sqlmodel import Session
 from storage.audit.chain import canonical_json
 from storage.audit.trail import append_event
 from storage.catalog.tables import (
+    SPLITS,
     Dataset,
     DatasetVersion,
     DatasetVersionChange,
@@ -98,8 +100,12 @@ def _change_details(session: Session, changes: list[_Change]) -> dict[int, dict]
     return details
 
 
-def _splits(session: Session, details: dict[int, dict], fractions: tuple[float, float, float]) -> tuple[dict[int, str], dict[int, str]]:
-    """(split of every video involved, the subset that is new and must be stored)."""
+def _splits(session: Session, details: dict[int, dict], fractions: tuple[float, float, float],
+            pinned: Mapping[int, str] | None = None) -> tuple[dict[int, str], dict[int, str]]:
+    """(split of every video involved, the subset that is new and must be stored).
+
+    ``pinned`` (video id -> split) places new videos explicitly; a pin that contradicts a split
+    already stored is an InvalidInputError (a video never moves between splits)."""
     video_sha = {d["video_id"]: d["video_sha256"] for d in details.values()}
     known: dict[int, str] = {}
     ids = sorted(video_sha)
@@ -108,7 +114,12 @@ def _splits(session: Session, details: dict[int, dict], fractions: tuple[float, 
             sa.select(VideoSplit.video_id, VideoSplit.split).where(VideoSplit.video_id.in_(ids[start:start + 500]))
         ).all()
         known.update({int(v): s for v, s in rows})
-    new = {v: split_for(sha, fractions) for v, sha in video_sha.items() if v not in known}
+    pinned = dict(pinned or {})
+    moved = sorted(v for v, split in pinned.items() if v in known and known[v] != split)
+    if moved:
+        raise InvalidInputError(f"video {moved[0]} is already in the {known[moved[0]]!r} split; "
+                                "a video never moves between splits")
+    new = {v: pinned.get(v) or split_for(sha, fractions) for v, sha in video_sha.items() if v not in known}
     return {**known, **new}, new
 
 
@@ -127,9 +138,17 @@ def _composition(parent: DatasetVersion | None, changes: list[_Change], details:
 
 def commit_version(session: Session, dataset: str, *, message: str, actor: str, role: str,
                    manifest_writer: ManifestWriter,
-                   split_fractions: tuple[float, float, float]) -> DatasetVersionRef | None:
-    """Commit version N+1 of ``dataset``; None when nothing changed since the parent (no version made)."""
+                   split_fractions: tuple[float, float, float],
+                   pinned_splits: Mapping[int, str] | None = None) -> DatasetVersionRef | None:
+    """Commit version N+1 of ``dataset``; None when nothing changed since the parent (no version made).
+
+    ``pinned_splits`` (video id -> ``train``/``val``/``test``) fixes the split of videos entering
+    a version for the first time instead of deriving it from their sha256 (a held-out split chosen
+    by name, e.g. ``maskloop bench engine``)."""
     fractions = check_fractions(split_fractions)
+    bad = sorted({s for s in (pinned_splits or {}).values() if s not in SPLITS})
+    if bad:
+        raise InvalidInputError(f"unknown split {bad[0]!r}: use one of {', '.join(SPLITS)}")
     if not message or not message.strip():
         raise InvalidInputError("a commit message is required (-m MESSAGE)")
     if "\x00" in message:  # checked before the manifest is written: PostgreSQL text cannot hold NUL
@@ -145,7 +164,7 @@ def commit_version(session: Session, dataset: str, *, message: str, actor: str, 
             session.execute(sa.update(Masklet).where(Masklet.id.in_(dirty_ids[start:start + 1000])).values(dirty=False))
         return None
     details = _change_details(session, changes)
-    split_of, new_splits = _splits(session, details, fractions)
+    split_of, new_splits = _splits(session, details, fractions, pinned_splits)
     counts = {op: sum(1 for c in changes if c.op == op) for op in ("add", "update", "remove")}
     number = 1 if parent is None else parent.number + 1
     n_members = (0 if parent is None else parent.n_members) + counts["add"] - counts["remove"]

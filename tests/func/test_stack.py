@@ -1,5 +1,6 @@
 """The local service stack on the session ``stack``: status, loopback-only sockets, idempotent up,
-down leaving nothing behind, up again, Label Studio token, S3 buckets with WORM, MLflow, Prefect pools.
+down leaving nothing behind, up again, Label Studio token, S3 buckets with WORM, MLflow, Prefect pools,
+the webhook receiver (health, secret check).
 
 The restart test runs last in this file and leaves the stack up for later tests.
 """
@@ -22,7 +23,7 @@ from flows.stack.records import MLFLOW_BUCKET, WORK_POOLS
 from flows.stack.state import StackState
 
 LOOPBACK = {"127.0.0.1", "::1"}
-PORT_SERVICES = {"postgres", "s3", "label-studio", "mlflow", "prefect"}
+PORT_SERVICES = {"postgres", "s3", "label-studio", "mlflow", "prefect", "webhook-receiver"}
 
 
 def _manager(stack) -> StackManager:  # type: ignore[no-untyped-def]
@@ -86,12 +87,17 @@ def test_env_file_matches_stack(stack) -> None:  # type: ignore[no-untyped-def]
         )
     if stack.prefect_api_url:
         assert env["PREFECT_API_URL"] == env["MASKLOOP_PREFECT_API_URL"] == stack.prefect_api_url
+    assert env["MASKLOOP_WEBHOOK_SECRET"] == stack.webhook_secret
+    if "webhook-receiver" in stack.services:
+        assert env["MASKLOOP_WEBHOOK_URL"] == stack.webhook_url
+        assert stack.webhook_url.startswith(f"http://{stack.host}:") and stack.webhook_url.endswith(
+            "/webhooks/label-studio")
 
 
 def test_status_output_has_no_secret(stack, capsys) -> None:  # type: ignore[no-untyped-def]
     main(["stack", "status", "--dir", str(stack.dir)])
     out = capsys.readouterr()
-    secrets = [stack.postgres_password, stack.s3_secret_key, stack.label_studio_token]
+    secrets = [stack.postgres_password, stack.s3_secret_key, stack.label_studio_token, stack.webhook_secret]
     for secret in (s for s in secrets if s):
         assert secret not in out.out and secret not in out.err
     for proc in _our_processes(stack):
@@ -158,6 +164,19 @@ def test_prefect_has_process_pools(stack) -> None:  # type: ignore[no-untyped-de
     for pool in WORK_POOLS:
         resp = httpx.get(f"{stack.prefect_api_url}/work_pools/{pool}", timeout=10)
         assert resp.status_code == 200 and resp.json()["type"] == "process"
+
+
+def test_webhook_receiver_answers_and_checks_the_secret(stack) -> None:  # type: ignore[no-untyped-def]
+    if "webhook-receiver" not in stack.services:
+        pytest.fail("needs webhook-receiver in MASKLOOP_TEST_SERVICES")
+    base = stack.webhook_url.rsplit("/webhooks/", 1)[0]
+    assert httpx.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
+    body = {"action": "ANNOTATION_CREATED", "project": {"id": 1}, "task": {"id": 2}, "annotation": {"id": 3}}
+    wrong = httpx.post(stack.webhook_url, json=body, headers={"X-Maskloop-Webhook-Secret": "nope"}, timeout=10)
+    assert wrong.status_code == 401
+    ignored = httpx.post(stack.webhook_url, json={"action": "PROJECT_UPDATED", "project": {"id": 1}},
+                         headers={"X-Maskloop-Webhook-Secret": stack.webhook_secret}, timeout=10)
+    assert ignored.status_code == 200 and ignored.json() == {"status": "ignored"}
 
 
 def test_up_again_reuses_then_down_leaves_nothing_then_up_works(stack) -> None:  # type: ignore[no-untyped-def]

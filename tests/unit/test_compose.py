@@ -23,7 +23,7 @@ K8S = INFRA / "k8s"
 
 SERVICES = {
     "minio", "minio-setup", "postgres", "labelstudio", "mlflow", "prefect-server",
-    "worker-gpu", "worker-cpu", "api",
+    "worker-gpu", "worker-cpu", "api", "webhook-receiver",
 }
 ONE_SHOT = {"minio-setup"}
 # the port each service listens on inside the compose network (its well-known port)
@@ -34,6 +34,7 @@ SERVICE_PORTS = {
     "mlflow": {5000},
     "prefect-server": {4200},
     "api": {8700},
+    "webhook-receiver": {8765},
 }
 SECRET_WORDS = ("PASSWORD", "SECRET", "KEY", "TOKEN", "AUTH")
 REQUIRED_REF = re.compile(r"^\$\{[A-Z][A-Z0-9_]*:\?[^}]*\}$")
@@ -132,7 +133,7 @@ def test_every_published_port_binds_loopback_on_the_service_port(services: dict)
             assert int(host) == int(container), f"{name}: publish {container} on the same host port"
             published += 1
     assert published >= 6
-    for name in ("worker-gpu", "worker-cpu", "minio-setup"):
+    for name in ("worker-gpu", "worker-cpu", "minio-setup", "webhook-receiver"):
         assert not services[name].get("ports"), f"{name} must not publish ports"
 
 
@@ -147,6 +148,7 @@ def test_services_listen_on_the_ports_the_others_use(services: dict) -> None:
         "MLFLOW_TRACKING_URI": "mlflow",
         "MASKLOOP_PREFECT_API_URL": "prefect-server",
         "PREFECT_API_URL": "prefect-server",
+        "MASKLOOP_WEBHOOK_URL": "webhook-receiver",
     }
     for var, service in targets.items():
         host, port = host_port(worker[var])
@@ -376,3 +378,23 @@ def test_inline_python_of_compose_compiles(services: dict) -> None:
     setup = dict(snippets)["minio-setup"]
     for call in ("make_bucket(", "object_lock=", "user_add(", "policy_add(", "attach_policy("):
         assert call in setup
+
+
+def test_label_studio_may_post_webhooks_to_the_compose_network_only(compose: dict, services: dict) -> None:
+    """SSRF protection stays on; the block list is the stack's minus exactly the compose subnet."""
+    import ipaddress
+
+    from flows.stack.label_studio import BANNED_SUBNETS_BUT_LOOPBACK
+
+    env = env_of(services["labelstudio"])
+    assert env["SSRF_PROTECTION_ENABLED"] == "true" and env["USE_DEFAULT_BANNED_SUBNETS"] == "false"
+    subnet = ipaddress.ip_network(compose["networks"]["default"]["ipam"]["config"][0]["subnet"])
+    banned = [ipaddress.ip_network(s) for s in env["USER_ADDITIONAL_BANNED_SUBNETS"].split(",")]
+    assert not any(n.overlaps(subnet) for n in banned)
+    for probe in ("10.1.2.3", "169.254.169.254", "172.17.0.1", "172.30.90.1", "192.168.1.1", "fe80::1"):
+        assert any(ipaddress.ip_address(probe) in n for n in banned), probe
+    stack = {ipaddress.ip_network(s) for s in BANNED_SUBNETS_BUT_LOOPBACK}
+    for n in stack:  # everything the stack bans is still banned, except the compose subnet
+        rest = list(n.address_exclude(subnet)) if n.version == 4 and subnet.subnet_of(n) else [n]
+        assert all(any(r.subnet_of(b) for b in banned if b.version == r.version) for r in rest), n
+    assert env_of(services["worker-gpu"])["MASKLOOP_WEBHOOK_URL"].endswith("/webhooks/label-studio")

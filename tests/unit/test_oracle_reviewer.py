@@ -60,3 +60,17 @@ def test_each_ground_truth_object_is_matched_once() -> None:
 def test_shape_mismatch_is_rejected() -> None:
     with pytest.raises(ValueError, match=r"\[T=4, H, W\]"):
         review_proposals({1: np.zeros((3, H, W), bool)}, {1: _square(0, 0)}, frame_indices=range(T))
+
+
+def test_a_hand_drawn_masklet_is_matched_by_its_drawn_frame_and_corrected() -> None:
+    gt = {1: _square(2, 2)}
+    drawing = np.zeros((T, H, W), dtype=bool)
+    drawing[0] = gt[1][0]  # drawn exactly on frame 0
+    drawing[1:, 20:30, 20:30] = True  # then propagated onto the wrong place
+    config = OracleConfig(match_j=0.5)  # mean J of the drawing is 0.25: as a proposal it matches nothing
+    as_proposal, _ = review_proposals({3: drawing}, gt, frame_indices=range(T), config=config)
+    assert as_proposal[0].verdict == "ill_defined"
+    (review,), manual = review_proposals({3: drawing}, gt, frame_indices=range(T), drawn={3}, config=config)
+    assert (review.verdict, review.gt_id, review.frames_edited) == ("unsatisfactory", 1, 3)
+    assert sorted(review.corrections) == [1, 2, 3]
+    assert manual == []

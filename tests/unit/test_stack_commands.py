@@ -17,6 +17,7 @@ from flows.stack.prefect_server import PrefectService, PrefectWorkerService
 from flows.stack.records import ALL_SERVICES, StackConfig, StackSecrets
 from flows.stack.s3 import S3Service, weed_ports
 from flows.stack.service import StackContext
+from flows.stack.webhook_receiver import WebhookReceiverService
 
 SECRETS = StackSecrets(
     postgres_password="pgSECRETpw",
@@ -37,6 +38,7 @@ def ctx(tmp_path: Path) -> StackContext:
         label_studio_port=43000,
         mlflow_port=44000,
         prefect_port=45000,
+        webhook_port=46000,
         label_studio_venv=tmp_path / "lsvenv",
     )
     return StackContext(config=config, secrets=SECRETS, console=Console(file=io.StringIO()))
@@ -82,7 +84,13 @@ def test_label_studio_headless_env(ctx: StackContext) -> None:
     env = cmd.env
     assert env["LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN"] == "true"
     assert env["LABEL_STUDIO_USER_TOKEN"] == "tokSECRET"
-    assert env["SSRF_PROTECTION_ENABLED"] == "false" and env["LATEST_VERSION_CHECK"] == "false"
+    assert env["LATEST_VERSION_CHECK"] == "false"
+    # SSRF protection stays on; only loopback (the stack's webhook receiver and S3) is let through
+    assert env["SSRF_PROTECTION_ENABLED"] == "true" and env["USE_DEFAULT_BANNED_SUBNETS"] == "false"
+    banned = env["USER_ADDITIONAL_BANNED_SUBNETS"].split(",")
+    assert "127.0.0.0/8" not in banned and "::1/128" not in banned
+    assert {"10.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"} <= set(banned)
+    assert float(env["WEBHOOK_TIMEOUT"]) >= 5  # Label Studio's 1 s default drops deliveries on a busy box
     assert env["LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"] == "true"
     _no_secret_in_argv(cmd.argv)
 
@@ -116,10 +124,32 @@ def test_prefect_server_and_workers(ctx: StackContext) -> None:
     assert wcmd.env["PREFECT_API_URL"] == "http://127.0.0.1:45000/api"
 
 
+def test_webhook_receiver_serves_the_app_on_loopback_with_the_secret_in_env(ctx: StackContext) -> None:
+    svc = WebhookReceiverService(ctx)
+    cmd = svc.command()
+    argv = cmd.argv
+    assert argv[1:5] == ("-m", "uvicorn", "flows.webhook_app:app_from_settings", "--factory")
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and argv[argv.index("--port") + 1] == "46000"
+    assert svc.ports() == (46000,)
+    assert cmd.env["MASKLOOP_WEBHOOK_SECRET"] == "whSECRET"
+    assert cmd.env["MASKLOOP_PREFECT_API_URL"] == cmd.env["PREFECT_API_URL"] == "http://127.0.0.1:45000/api"
+    # settings come from this environment alone: its own home, no stack dir (so no stack.env)
+    assert cmd.env["MASKLOOP_HOME"] == str(ctx.config.dir / "webhook-receiver")
+    assert "MASKLOOP_STACK_DIR" in cmd.unset
+    assert svc.url() == "http://127.0.0.1:46000/webhooks/label-studio"
+    from flows.webhook_app import WEBHOOK_PATH  # the path the app serves (FastAPI, imported here only)
+
+    assert svc.url().endswith(WEBHOOK_PATH)
+    _no_secret_in_argv(argv)
+
+
 def test_config_from_settings_and_layers(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, home=tmp_path, stack_postgres_port=1111)  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, home=tmp_path, stack_postgres_port=1111, stack_webhook_port=2222
+    )
     config = config_from_settings(settings, services=("mlflow",))
     assert config.dir == (tmp_path / "stack").resolve() and config.postgres_port == 1111
+    assert config.webhook_port == 2222
     assert config.services == ("postgres", "s3", "mlflow")
     assert config.label_studio_venv.is_absolute()
     assert tuple(n for layer in LAYERS for n in layer) == ALL_SERVICES

@@ -34,6 +34,7 @@ def _config(tmp_path: Path, services: tuple[str, ...] | None = None) -> StackCon
         label_studio_port=43000,
         mlflow_port=44000,
         prefect_port=45000,
+        webhook_port=46000,
     )
     return cfg if services is None else StackConfig(**{**cfg.__dict__, "services": services})
 
@@ -55,6 +56,7 @@ def test_full_stack_env_has_every_variable(tmp_path: Path) -> None:
     )
     assert env["MASKLOOP_PREFECT_API_URL"] == env["PREFECT_API_URL"] == "http://127.0.0.1:45000/api"
     assert env["MASKLOOP_WEBHOOK_SECRET"] == "wh1"
+    assert env["MASKLOOP_WEBHOOK_URL"] == "http://127.0.0.1:46000/webhooks/label-studio"
     assert env["MLFLOW_S3_ENDPOINT_URL"] == "http://127.0.0.1:42000"
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_DEFAULT_REGION"]) == (
         "AK1",
@@ -69,8 +71,10 @@ def test_subset_leaves_out_missing_services(tmp_path: Path) -> None:
         info.label_studio_url is None
         and info.mlflow_tracking_uri is None
         and info.prefect_api_url is None
+        and info.webhook_url is None
     )
     assert "MASKLOOP_LABEL_STUDIO_URL" not in info.env and "PREFECT_API_URL" not in info.env
+    assert "MASKLOOP_WEBHOOK_URL" not in info.env
     assert info.postgres_url_for("x") == "postgresql+psycopg://postgres:pgpw@127.0.0.1:41000/x"
     assert stack_env(info) == info.env
 
@@ -101,6 +105,8 @@ def test_load_settings_reads_the_env_file(tmp_path: Path, monkeypatch) -> None: 
         "MASKLOOP_STACK_DIR",
         "MASKLOOP_LABEL_STUDIO_TOKEN",
         "MASKLOOP_HOME",
+        "MASKLOOP_WEBHOOK_URL",
+        "MASKLOOP_WEBHOOK_SECRET",
     ):
         monkeypatch.delenv(key, raising=False)
     info = build_info(_config(tmp_path), SECRETS)
@@ -114,3 +120,5 @@ def test_load_settings_reads_the_env_file(tmp_path: Path, monkeypatch) -> None: 
         and settings.label_studio_token.get_secret_value() == "tok1"
     )
     assert settings.tracking_uri == "http://127.0.0.1:44000"
+    assert settings.webhook_url == "http://127.0.0.1:46000/webhooks/label-studio"
+    assert settings.webhook_secret is not None and settings.webhook_secret.get_secret_value() == "wh1"

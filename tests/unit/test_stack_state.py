@@ -52,6 +52,7 @@ def test_secrets_generated_once_and_private(tmp_path: Path) -> None:
 def test_close_services_adds_dependencies_in_order() -> None:
     assert close_services(["mlflow"]) == ("postgres", "s3", "mlflow")
     assert close_services(["worker-cpu"]) == ("postgres", "prefect", "worker-cpu")
+    assert close_services(["webhook-receiver"]) == ("postgres", "prefect", "webhook-receiver")
     assert close_services(list(ALL_SERVICES)) == ALL_SERVICES
     with pytest.raises(ValueError, match="unknown stack service"):
         close_services(["redis"])

@@ -4,10 +4,11 @@ PostgreSQL catalog, SeaweedFS objects, Label Studio, MLflow server, Prefect serv
 workers on `gpu` and `cpu`. Small generated videos are ingested; `maskloop deploy` registers the
 deployments; a round is planned, its generation fans out through the `generate-masklets`
 deployment (one flow run per video on the gpu worker) and the `run-round` deployment (cpu worker)
-opens the review project. A reviewer answers through the Label Studio API (satisfactory / unsatisfactory with
-brush edits / ill-defined); each batch is announced with the `maskloop.review.submitted` event (what
-the webhook receiver emits), whose trigger runs `sync-reviews`: reviews recorded, unsatisfactory
-masklets refined and reopened, and the round closed once all are decided. `retrain-check` is then
+opens the review project, with its webhook to the stack's receiver. A reviewer answers through the
+Label Studio API (satisfactory / unsatisfactory with brush edits / ill-defined); Label Studio posts
+each annotation to the receiver, whose `maskloop.review.submitted` event triggers `sync-reviews`:
+reviews recorded, unsatisfactory masklets refined and reopened, and the round closed once all are
+decided (nothing in the test emits the event itself). `retrain-check` is then
 run on demand: dataset version committed, model trained against the stack's MLflow, evaluated and
 gated. Checked: catalog rows, the MLflow run, its dataset input, the registered model and the alias.
 Run: MASKLOOP_TEST_STACK_DIR=/tmp/stack pytest tests/func/cycle/test_stack_round_labelstudio.py
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +34,9 @@ from flows.orchestration.deploy_all import default_prefect_file, deploy_all
 from flows.orchestration.deployment_spec import find_spec, load_specs
 from flows.orchestration.fanout import deployment_id, run_generation_fanout
 from flows.orchestration.prefect_api import prefect_server
-from flows.webhook_app import emit_to_prefect
 from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models, training_runs
 from storage.catalog.rounds import get_round, round_masklets, round_reviews
-from ui_adapters.records import WebhookEvent
 from unit.ui_adapters.ls_helpers import box_mask, edit_result, verdict_result
 
 SIZE, FRAMES = 96, 8
@@ -85,20 +85,17 @@ def _review(ls: Any, task: dict[str, Any], verdict: str) -> None:
     ls.annotations.create(id=task["id"], result=result, lead_time=12.0)
 
 
-def _announce_and_sync(client: Any, project_id: int, annotation_id: int, *, timeout_s: float = 900) -> None:
-    """Emit the webhook receiver's event; wait for the triggered sync-reviews run to complete."""
-    before = {r.id for r in _runs_of(client, "sync-reviews")}
-    emit_to_prefect(WebhookEvent(action="ANNOTATION_CREATED", project_id=project_id, task_id=0,
-                                 annotation_id=annotation_id, annotation_updated_at=str(time.time())))
+def _synced_by_webhooks(client: Any, project_id: int, synced: Callable[[], bool], *, timeout_s: float = 900) -> None:
+    """Wait until the sync-reviews runs that Label Studio's webhooks triggered (``project_id`` set;
+    the safety-net schedule passes none) have brought the catalog to ``synced()`` and all finished."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        new = [r for r in _runs_of(client, "sync-reviews") if r.id not in before
-               and r.parameters.get("project_id") == project_id]
-        if new and all(r.state is not None and r.state.is_final() for r in new):
-            assert all(r.state.type.value == "COMPLETED" for r in new), [r.state for r in new]
+        runs = [r for r in _runs_of(client, "sync-reviews") if r.parameters.get("project_id") == project_id]
+        if runs and all(r.state is not None and r.state.is_final() for r in runs) and synced():
+            assert all(r.state.type.value == "COMPLETED" for r in runs), [r.state for r in runs]
             return
-        time.sleep(1)
-    pytest.fail("the review event did not trigger a completed sync-reviews run")
+        time.sleep(2)
+    pytest.fail("Label Studio's webhooks did not trigger sync-reviews runs that recorded the reviews")
 
 
 def test_round_on_the_stack_reviewed_in_label_studio(stack, stack_settings, label_studio_client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -144,13 +141,21 @@ def test_round_on_the_stack_reviewed_in_label_studio(stack, stack_settings, labe
         assert len(tasks) == len(proposed)
         verdicts = ["satisfactory", "unsatisfactory"] + ["ill-defined"] * (len(tasks) > 2) + [
             "satisfactory"] * max(0, len(tasks) - 3)
+        (hook,) = [h for h in ls.webhooks.list(project=str(project_id)) if h.project == project_id]
+        assert hook.url == stack.webhook_url
         for task, verdict in zip(tasks, verdicts, strict=True):
             _review(ls, task, verdict)
-        _announce_and_sync(client, project_id, annotation_id=1)
+        fixed_id = int(tasks[1]["data"]["masklet_id"])
+
+        def first_pass_synced() -> bool:
+            with open_workspace(settings) as ws:
+                rows = round_masklets(ws.catalog, rnd.id).set_index("masklet_id")
+                return len(round_reviews(ws.catalog, rnd.id)) == len(tasks) and int(rows.loc[fixed_id, "revision"]) == 3
+
+        _synced_by_webhooks(client, project_id, first_pass_synced)
 
         with open_workspace(settings) as ws:
             after = round_masklets(ws.catalog, rnd.id).set_index("masklet_id")
-            fixed_id = int(tasks[1]["data"]["masklet_id"])
             assert after.loc[int(tasks[0]["data"]["masklet_id"]), "status"] == "accepted"
             # revision 2 holds the reviewer's edits, revision 3 their re-propagation, back in review
             refined_revision = int(after.loc[fixed_id, "revision"])
@@ -163,7 +168,13 @@ def test_round_on_the_stack_reviewed_in_label_studio(stack, stack_settings, labe
         assert int(refined_task["data"]["masklet_id"]) == fixed_id
         assert int(refined_task["data"]["revision"]) == refined_revision
         _review(ls, refined_task, "satisfactory")
-        _announce_and_sync(client, project_id, annotation_id=2)
+
+        def round_closed() -> bool:
+            with open_workspace(settings) as ws:
+                return get_round(ws.catalog, rnd.id).status == "closed"
+
+        _synced_by_webhooks(client, project_id, round_closed)
+        assert [h for h in ls.webhooks.list(project=str(project_id)) if h.project == project_id] == []
 
         with open_workspace(settings) as ws:
             assert get_round(ws.catalog, rnd.id).status == "closed"

@@ -42,3 +42,27 @@ def test_retraining_waits_for_enough_new_accepted_masklets(cycle_ws) -> None:  #
     check = check_and_retrain(cycle_ws, DATASET, cfg=TEST_CONFIG)  # threshold 50 by default
     assert (check.new_accepted, check.threshold, check.dataset_version, check.training) == (new, 50, None, None)
     assert cycle_ws.catalog.list_versions(DATASET).empty
+
+
+def test_report_round_and_its_alias_round_report_write_the_same_page(
+        cycle_ws, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+    from flows.cli import report_cmd, round_cmd
+
+    register_builtin(cycle_ws)
+    plan = plan_round(cycle_ws, dataset=DATASET, n_videos=1, cfg=TEST_CONFIG)
+    video = round_videos(cycle_ws.catalog, plan.round_id)[0]
+    generate_video_masklets.fn(plan.round_id, video, settings=cycle_ws.settings, config=TEST_CONFIG)
+    home = str(cycle_ws.settings.home)
+    new, alias = tmp_path / "report.html", tmp_path / "alias.html"
+    assert main(["--home", home, "report", "round", str(plan.round_id), "--html", str(new)]) == 0
+    assert capsys.readouterr().out.strip() == f"report: {new}"
+    assert main(["--home", home, "round", "report", str(plan.round_id), "--html", str(alias)]) == 0
+    assert capsys.readouterr().out.strip() == f"report: {alias}"
+    page = new.read_text()
+    assert f"Round {plan.round_id}" in page and f"maskloop round {plan.round_id}" in page
+    heading = f"Round {plan.round_id}"
+    assert len(page) > 1000 and alias.read_text().count(heading) == page.count(heading) >= 1
+    (registered,) = [c for c in round_cmd.app.registered_commands if c.name == "report"]
+    assert registered.callback is report_cmd.round_report  # one function behind both names
+    assert main(["--home", home, "report", "round", "999", "--html", str(tmp_path / "x.html")]) == 3
+    assert "not found" in capsys.readouterr().err

@@ -109,6 +109,25 @@ def test_splits_are_deterministic_per_video_and_never_move(catalog: Catalog) -> 
         catalog.commit_version("d", message="3", manifest_writer=blobs, split_fractions=(0.5, 0.5, 0.5), **WHO)
 
 
+def test_pinned_splits_place_new_videos_and_never_move_them(catalog: Catalog) -> None:
+    videos = [catalog.register_video(new_video("d", f"v{i}"), **WHO) for i in range(6)]
+    for v in videos:
+        add_masklets(catalog, v.id, 1, status="accepted", origin="ground_truth", **WHO)
+    pins = {videos[0].id: "val", videos[1].id: "val", **{v.id: "train" for v in videos[2:5]}}
+    blobs = MemoryBlobs()
+    with pytest.raises(InvalidInputError, match="unknown split 'holdout'"):
+        catalog.commit_version("d", message="bad", manifest_writer=blobs, pinned_splits={videos[0].id: "holdout"},
+                               **WHO)
+    catalog.commit_version("d", message="1", manifest_writer=blobs, pinned_splits=pins, **WHO)
+    splits = dict(zip(*catalog.version_members("d@1")[["video_id", "split"]].T.values))
+    assert splits == {**pins, videos[5].id: split_for(videos[5].sha256)}  # unpinned: from its sha256
+    add_masklets(catalog, videos[0].id, 1, status="accepted", tag="later", **WHO)
+    with pytest.raises(InvalidInputError, match="never moves"):
+        catalog.commit_version("d", message="2", manifest_writer=blobs, pinned_splits={videos[0].id: "train"}, **WHO)
+    catalog.commit_version("d", message="2", manifest_writer=blobs, pinned_splits={videos[0].id: "val"}, **WHO)
+    assert set(catalog.version_members("d@2").query(f"video_id == {videos[0].id}")["split"]) == {"val"}
+
+
 def test_a_failing_manifest_write_leaves_no_partial_version(catalog: Catalog) -> None:
     video = catalog.register_video(new_video("d", "v"), **WHO)
     add_masklets(catalog, video.id, 2, status="accepted", **WHO)

@@ -60,6 +60,16 @@ def test_api_errors_are_translated(status: int, error: type[Exception]) -> None:
     assert TOKEN not in str(info.value)
 
 
+def test_ssrf_refusal_names_the_protection_not_the_token() -> None:
+    body = {"url": ["URL resolves to a reserved network address (block: 127.0.0.0/8)"]}
+    with pytest.raises(InvalidInputError) as info:
+        with label_studio_errors("registering the webhook of project 3", url="http://ls"):
+            raise ApiError(status_code=403, body=body, headers={})
+    message = str(info.value)
+    assert "SSRF protection" in message and "127.0.0.0/8" in message and "USE_DEFAULT_BANNED_SUBNETS" in message
+    assert "API token" not in message
+
+
 def test_input_checks() -> None:
     with pytest.raises(InvalidInputError, match="TOKEN"):
         LabelStudioReviewUI(url="http://ls", token="")
