@@ -16,10 +16,12 @@ temporary folder), a round is planned with the champion model (flows.cycle.creat
 ``maskloop deploy`` registers the ``generate-masklets`` deployment, and
 :func:`flows.orchestration.fanout.run_generation_fanout` submits one flow run per video to the
 ``gpu`` process work pool and waits for all of them -- the production path (``annotation_round``'s
-``generate_round`` makes the same call). By default a PRIVATE Prefect server (SQLite, temporary
-PREFECT_HOME, random loopback port) and one private process worker on pool ``gpu``
-(PREFECT_WORKER_QUERY_SECONDS=1) are started and stopped by this script; ``--api-url URL`` uses a
-running server whose ``gpu`` pool has a worker (e.g. the local stack's).
+``generate_round`` makes the same call). By default a PRIVATE Prefect server (on a private
+PostgreSQL 15 like the stack's, ``--prefect-db sqlite`` for SQLite; temporary PREFECT_HOME, random
+loopback port) and one private process worker on pool ``gpu`` polling every
+``--worker-query-s`` seconds (PREFECT_WORKER_QUERY_SECONDS; default: the local stack's
+WORKER_QUERY_S in flows/stack/prefect_server.py) are started and stopped by this script;
+``--api-url URL`` uses a running server whose ``gpu`` pool has a worker (e.g. the local stack's).
 
 Measure (seconds, one run; the anchor is measured in the same run):
 - wall = from the fan-out's start (before the first submit) until it has seen every run final.
@@ -36,16 +38,22 @@ Measure (seconds, one run; the anchor is measured in the same run):
 - per run (median over runs): queued = created -> Pending (waiting for a pool slot + polling),
   startup = Pending -> Running (process, imports, flow load, state round trips), slot_wait, body =
   Running -> final. first_start = wall start -> first body; tail = last body end -> wall end;
-  gaps = the rest of the orchestration time (no run working in between).
+  gaps = the rest of the orchestration time (no run working in between). ``--timeline`` prints
+  every run's timestamps.
+Read the share next to ``wall_s``: slower model work lowers the share. And the body's own imports
+(catalog, torch: about 2 s per flow run on 2 idle cores, more under load) count as work here,
+though a process per video is what makes them be paid per video.
 
 Run: nice -n 5 .venv/bin/python bench/bench_orchestration.py [--videos 10] [--frames 30] [--size 256]
-     [--masklets 3] [--quick] [--api-url URL]
+     [--masklets 3] [--quick] [--timeline] [--worker-query-s 0.5] [--prefect-db postgres|sqlite]
+     [--api-url URL]
 Last line: one JSON object {"bench": "orchestration", "orchestration_share": .., "target": 0.05, ...}.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import shutil
@@ -78,9 +86,10 @@ def _wait(check, *, timeout_s: float, what: str) -> None:  # type: ignore[no-unt
     raise RuntimeError(f"{what} not ready after {timeout_s:.0f} s")
 
 
-def start_private_prefect(tmp: Path, *, query_s: float = 1.0) -> tuple[str, list]:  # type: ignore[type-arg]
-    """A Prefect server on SQLite + one process worker on pool ``gpu`` polling every ``query_s``
-    seconds; returns (api url, process records)."""
+def start_private_prefect(tmp: Path, *, query_s: float, db_url: str | None) -> tuple[str, list]:  # type: ignore[type-arg]
+    """A Prefect server on ``db_url`` (SQLAlchemy URL, asyncpg for PostgreSQL; None: SQLite in
+    ``tmp``) + one process worker on pool ``gpu`` polling every ``query_s`` seconds; returns
+    (api url, process records)."""
     import httpx
 
     from flows.orchestration.prefect_api import api_healthy
@@ -92,7 +101,7 @@ def start_private_prefect(tmp: Path, *, query_s: float = 1.0) -> tuple[str, list
     home.mkdir(parents=True)
     url = f"http://127.0.0.1:{port}/api"
     env = prefect_base_env(home)
-    env.update({"PREFECT_SERVER_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
+    env.update({"PREFECT_SERVER_DATABASE_CONNECTION_URL": db_url or f"sqlite+aiosqlite:///{home / 'prefect.db'}",
                 "PREFECT_UI_ENABLED": "false", "PREFECT_SERVER_API_HOST": "127.0.0.1",
                 "PREFECT_SERVER_API_PORT": str(port)})
     server = process.spawn(service="bench-prefect", log=tmp / "prefect-server.log", command=Command(
@@ -275,7 +284,7 @@ def settings_line(args: argparse.Namespace, *, pool_limit: int) -> str:
     filters = (f"up to {args.masklets} masklets per video (score filters off)" if args.masklets > 0
                else "the product's filters")
     prefect = (f"external {args.api_url}" if args.api_url
-               else f"private server + process worker polling every {args.worker_query_s:g} s")
+               else f"private server on {args.prefect_db} + process worker polling every {args.worker_query_s:g} s")
     return (f"round: {args.videos} videos x {args.frames} frames of {args.size}x{args.size} px, {filters}; "
             f"gpu limit 1 slot, pool limit {pool_limit} runs; Prefect: {prefect}")
 
@@ -303,7 +312,7 @@ def report(args: argparse.Namespace, runs: list[RunTimes], acc: Accounting, *, n
         "orchestration_s": round(orch, 2), "first_start_s": round(acc.first_start, 2),
         "tail_s": round(acc.tail, 2), "gaps_s": round(gaps, 2), **per_run, "slot_events": events,
         "pool_limit": pool_limit,
-        "prefect": "external" if args.api_url else "private server + process worker (SQLite)",
+        "prefect": "external" if args.api_url else f"private server ({args.prefect_db}) + process worker",
         "worker_query_s": None if args.api_url else args.worker_query_s,
     }
 
@@ -316,8 +325,14 @@ def main() -> int:
     parser.add_argument("--masklets", type=int, default=3,
                         help="masklets per video at most, score filters off (0: the product's filters)")
     parser.add_argument("--api-url", default=None, help="use this Prefect server instead of a private one")
-    parser.add_argument("--worker-query-s", type=float, default=1.0,
-                        help="PREFECT_WORKER_QUERY_SECONDS of the private worker (seconds between polls)")
+    from flows.stack.prefect_server import WORKER_QUERY_S
+
+    parser.add_argument("--worker-query-s", type=float, default=WORKER_QUERY_S,
+                        help="PREFECT_WORKER_QUERY_SECONDS of the private worker (seconds between polls; "
+                             "default: the local stack's)")
+    parser.add_argument("--prefect-db", choices=("postgres", "sqlite"), default="postgres",
+                        help="database of the private Prefect server: a private PostgreSQL 15 like the "
+                             "stack's and production's (default), or SQLite")
     parser.add_argument("--quick", action="store_true",
                         help="4 videos of 8 frames of 128 px, product filters (a smoke run, not the figure)")
     parser.add_argument("--timeline", action="store_true", help="print every run's timestamps (s after the start)")
@@ -325,6 +340,24 @@ def main() -> int:
     if args.quick:
         args.videos, args.frames, args.size, args.masklets = 4, 8, 128, 0
 
+    from flows.orchestration.server_setup import PREFETCH
+
+    print(settings_line(args, pool_limit=PREFETCH), flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-orch-"))
+    records: list = []  # type: ignore[type-arg]
+    with contextlib.ExitStack() as stack:
+        db_url = None
+        if not args.api_url and args.prefect_db == "postgres":
+            from bench_commit import fresh_database, postgres_server
+
+            admin = stack.enter_context(postgres_server())
+            db_url = stack.enter_context(fresh_database(admin, "maskloop_bench_prefect")).replace(
+                "postgresql+psycopg://", "postgresql+asyncpg://")
+        return _measure(args, tmp, records, db_url=db_url)
+
+
+def _measure(args: argparse.Namespace, tmp: Path, records: list, *, db_url: str | None) -> int:  # type: ignore[type-arg]
+    """Start Prefect (unless ``--api-url``), ingest, fan the round out, print the figures."""
     from flows.cycle.config import CycleConfig
     from flows.cycle.create_round import plan_round
     from flows.cycle.workspace import open_workspace
@@ -334,14 +367,11 @@ def main() -> int:
     from flows.settings import Settings
     from flows.stack import process
 
-    print(settings_line(args, pool_limit=PREFETCH), flush=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-orch-"))
-    records: list = []  # type: ignore[type-arg]
     try:
         if args.api_url:
             url = args.api_url
         else:
-            url, records = start_private_prefect(tmp, query_s=args.worker_query_s)
+            url, records = start_private_prefect(tmp, query_s=args.worker_query_s, db_url=db_url)
         settings = Settings(_env_file=None, home=tmp / "home", prefect_api_url=url)  # type: ignore[call-arg]
         ingest_clips(settings, n_videos=args.videos, n_frames=args.frames, size=args.size, tmp=tmp)
         with open_workspace(settings) as ws:

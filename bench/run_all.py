@@ -31,9 +31,12 @@ def run_one(path: Path, *, quick: bool) -> dict:
     lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
     result: dict = {"script": path.name, "exit": proc.returncode, "wall_s": round(wall, 1)}
     try:
-        result.update(json.loads(lines[-1]))
+        figures = json.loads(lines[-1])
     except (IndexError, json.JSONDecodeError):
         result["error"] = (proc.stderr.strip().splitlines() or ["no JSON result line"])[-1]
+        return result
+    # a benchmark's own figure of the same name (e.g. a round's wall_s) must not replace the script's
+    result.update({(f"{path.stem.removeprefix('bench_')}_{k}" if k in result else k): v for k, v in figures.items()})
     return result
 
 

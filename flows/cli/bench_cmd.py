@@ -38,8 +38,6 @@ def engine(
     """Run R rounds of the real cycle (champion's automatic masklets, oracle reviewer, refinement,
     dataset version, retraining, promotion gate) on unseen DAVIS sequences; per round the effort
     figures and the champion's J&F on a fixed held-out split. Writes WORKDIR/report.html."""
-    import logging
-    import os
     from dataclasses import replace
 
     from flows.cycle.davis_workcopy import WorkCopyConfig
@@ -55,30 +53,13 @@ def engine(
     choose_sequences(data, config)  # a wrong --data or --workdir fails here, before the heavy imports
     check_workdir(data, workdir)
 
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before prefect's logging is configured
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    import mlflow  # noqa: F401  (both configure their loggers on import; quiet them below)
-    import prefect  # noqa: F401
+    from flows.cli.cycle_progress import cycle_progress
 
-    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs", "mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    err = Console(stderr=True)
     typer.echo("settings: " + json.dumps({k: v for k, v in config.as_json().items() if k != "oracle"}), err=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("maskloop bench engine", total=None)
-
-        def step(text: str) -> None:
-            bar.update(task, description=text, total=None, completed=0)
-            if not as_json:
-                err.log(text)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, total=total, completed=done)
-
+    with cycle_progress("maskloop bench engine", log_steps=not as_json) as (step, progress):
         result = run_engine_bench(data, workdir, config=config, step=step, progress=progress)
     doc = result.as_json()
     if as_json:

@@ -16,33 +16,13 @@ def demo(
 ) -> None:
     """Run the data engine end to end on generated surgical-like videos (SQLite, local store,
     Prefect ephemeral, MLflow on SQLite, oracle reviewer); writes WORKDIR/report.html."""
-    import logging
-    import os
-
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before prefect's logging is configured
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    import mlflow  # noqa: F401  (both configure their loggers on import; quiet them below)
-    import prefect  # noqa: F401
+    from flows.cli.cycle_progress import cycle_progress
 
-    from flows.cycle.demo import run_demo
-
-    for name in ("prefect", "prefect.flow_runs", "prefect.task_runs", "mlflow", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    err = Console(stderr=True)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("maskloop demo", total=None)
-
-        def step(text: str) -> None:
-            bar.update(task, description=text, total=None, completed=0)
-            if not as_json:
-                err.log(text)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, total=total, completed=done)
+    with cycle_progress("maskloop demo", log_steps=not as_json) as (step, progress):
+        from flows.cycle.demo import run_demo
 
         result = run_demo(workdir, rounds=rounds, step=step, progress=progress)
     if as_json:

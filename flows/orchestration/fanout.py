@@ -158,7 +158,7 @@ def run_generation_fanout(
     api_url: str | None = None,
     parameters: Mapping[str, Any] | None = None,
     generate: Callable[..., Any] | None = None,
-    poll_s: float = 0.5,
+    poll_s: float = 0.25,
     timeout_s: float | None = None,
     raise_on_failure: bool = True,
 ) -> FanoutResult:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pandas as pd
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -23,6 +22,9 @@ from storage.catalog.engine import check_reachable, make_engine
 from storage.catalog.guard import check_writer, db_errors
 from storage.errors import ConflictError, StorageError, UnavailableError
 from storage.records import AuditCheck, DatasetVersionRef, ModelRef, NewVideo, VideoRef
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 T = TypeVar("T")
 _RETRY_SQLSTATES = {"40001", "40P01", "23505"}  # serialization failure, deadlock, unique violation

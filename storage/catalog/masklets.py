@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -18,6 +18,9 @@ from storage.audit.trail import append_event
 from storage.catalog.tables import ORIGINS, SOURCES, STATUSES, Dataset, Masklet, MaskletRevision, Video
 from storage.catalog.videos import check_sha256
 from storage.errors import InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def check_choice(value: str, allowed: tuple[str, ...], what: str) -> str:
@@ -135,6 +138,8 @@ MASKLET_COLUMNS = ["masklet_id", "video_id", "video_sha256", "dataset", "origin"
 def list_masklets(session: Session, *, video_id: int | None = None, dataset: str | None = None,
                   origin: str | None = None, status: str | None = None) -> pd.DataFrame:
     """One row per masklet with its current revision; columns :data:`MASKLET_COLUMNS`."""
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
     query = (
         sa.select(Masklet.id.label("masklet_id"), Masklet.video_id, Video.sha256.label("video_sha256"),
                   Dataset.name.label("dataset"), Masklet.origin, Masklet.status,

@@ -16,8 +16,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 
 from storage.audit.trail import append_event
@@ -28,6 +28,9 @@ from storage.catalog.tables import (
     AnnotationRound, AuditEvent, Dataset, Masklet, Review, Video, VideoSplit,
 )
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROUND_STATES = ("created", "generating", "in_review", "refining", "closed")
 _NEXT = {
@@ -269,6 +272,8 @@ REVIEW_COLUMNS = ["review_id", "masklet_id", "origin", "revision", "reviewer", "
 
 def round_reviews(catalog: Catalog, round_id: int) -> pd.DataFrame:
     """Every review of the round's masklets (effort per round); columns :data:`REVIEW_COLUMNS`."""
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
     with catalog.session(f"reading reviews of round {round_id}") as s:
         rows = s.execute(
             sa.select(Review.id, Review.masklet_id, Masklet.origin, Review.revision, Review.reviewer, Review.verdict,
@@ -281,6 +286,8 @@ def round_reviews(catalog: Catalog, round_id: int) -> pd.DataFrame:
 
 def round_events(catalog: Catalog, round_id: int) -> pd.DataFrame:
     """Status changes of a round: columns at, from, to (oldest first)."""
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
     with catalog.session(f"reading the history of round {round_id}") as s:
         rows = s.execute(sa.select(AuditEvent.at, AuditEvent.action, AuditEvent.details).where(
             AuditEvent.entity == f"annotation_round:{round_id}").order_by(AuditEvent.id)).all()

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from storage.audit.chain import canonical_json
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DELTA_FORMAT = "maskloop.manifest.delta/1"
 FULL_FORMAT = "maskloop.manifest.full/1"

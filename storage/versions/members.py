@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 from sqlmodel import Session
 
@@ -11,6 +12,9 @@ from storage.catalog.tables import Dataset, DatasetVersion
 from storage.catalog.videos import dataset_id
 from storage.errors import NotFoundError
 from storage.records import DatasetVersionRef
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 MEMBER_COLUMNS = ["masklet_id", "revision", "video_id", "video_sha256", "blob_key", "blob_sha256", "split", "origin"]
 VERSION_COLUMNS = ["number", "parent_number", "n_members", "n_added", "n_updated", "n_removed",
@@ -59,6 +63,8 @@ def to_ref(row: DatasetVersion, dataset: str) -> DatasetVersionRef:
 
 def version_members(session: Session, ref: str) -> pd.DataFrame:
     """Members of ``NAME@N``: one row per masklet, columns :data:`MEMBER_COLUMNS`, sorted by masklet id."""
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
     row, _name = version_row(session, ref)
     rows = session.execute(_MEMBERS_SQL, {"dataset_id": row.dataset_id, "number": row.number}).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=MEMBER_COLUMNS)
@@ -66,6 +72,8 @@ def version_members(session: Session, ref: str) -> pd.DataFrame:
 
 def list_versions(session: Session, dataset: str) -> pd.DataFrame:
     """Every version of ``dataset``, oldest first; columns :data:`VERSION_COLUMNS`."""
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
     ds_id = dataset_id(session, dataset)
     parent = sa.orm.aliased(DatasetVersion)
     rows = session.execute(
@@ -83,6 +91,8 @@ def diff_versions(session: Session, ref_a: str, ref_b: str) -> pd.DataFrame:
 
     Columns :data:`DIFF_COLUMNS`; ``change`` is "added", "removed" or "changed".
     """
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
     a = version_members(session, ref_a).set_index("masklet_id")
     b = version_members(session, ref_b).set_index("masklet_id")
     out = []

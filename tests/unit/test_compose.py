@@ -279,6 +279,7 @@ def test_gpu_worker_reserves_an_nvidia_gpu_and_serves_pool_gpu(services: dict) -
     assert command[command.index("--pool") + 1] == "gpu"
     assert command[command.index("--type") + 1] == "process"
     assert env_of(gpu)["MASKLOOP_DEVICE"] == "cuda"
+    assert float(env_of(gpu)["PREFECT_WORKER_QUERY_SECONDS"]) <= 2  # a round's runs start promptly
     cpu = services["worker-cpu"]
     assert cpu["command"][cpu["command"].index("--pool") + 1] == "cpu"
     assert "deploy" not in cpu
@@ -348,6 +349,7 @@ def test_k8s_worker_deployments(name: str, pool: str) -> None:
         assert int(gpu_limit) == 1
         assert spec["nodeSelector"] and any(t["key"] == "nvidia.com/gpu" for t in spec["tolerations"])
         assert {"name": "MASKLOOP_DEVICE", "value": "cuda"} in container["env"]
+        assert {"name": "PREFECT_WORKER_QUERY_SECONDS", "value": "2"} in container["env"]
     else:
         assert gpu_limit is None
 

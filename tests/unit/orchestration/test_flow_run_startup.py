@@ -7,9 +7,12 @@ import json
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
+from uuid import uuid4
 
+import httpx
 import pytest
 
 from flows.cycle.generate_flow import with_retries
@@ -39,6 +42,15 @@ def test_the_generation_flow_module_imports_no_catalog_store_or_model() -> None:
     assert not loaded & {"torch", "sam2", "sqlalchemy", "sqlmodel", "pandas", "storage", "model", "mlflow"}
 
 
+def test_the_generation_body_reads_the_catalog_without_pandas() -> None:
+    """pandas serves tables to people (0.3 s of import); a flow run writing masklets never needs it."""
+    probe = ("import json, sys; import flows.cycle.champion, flows.cycle.media, flows.cycle.workspace, "
+             "storage.catalog.rounds, storage.catalog.model_aliases, storage.importers.gt_masklets; "
+             "print(json.dumps('pandas' in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) is False
+
+
 def test_with_retries_retries_then_returns_and_finally_raises() -> None:
     calls: list[int] = []
 
@@ -61,16 +73,13 @@ def test_with_retries_retries_then_returns_and_finally_raises() -> None:
 
 
 class _Client:
-    """Stands in for Prefect's sync client: the ``gpu`` limit's active slots, one read after another."""
+    """Stands in for Prefect's sync client: the ``gpu`` limit's active slots read after read, and
+    lease requests answered 200 or 423."""
 
-    def __init__(self, active: list[int], *, limit: int = 1, missing: bool = False) -> None:
-        self.active, self.limit, self.missing, self.reads = list(active), limit, missing, 0
-
-    def __enter__(self) -> "_Client":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def __init__(self, active: list[int], *, limit: int = 1, missing: bool = False,
+                 refusals: int = 0) -> None:
+        self.active, self.limit, self.missing, self.refusals = list(active), limit, missing, refusals
+        self.reads = self.requests = 0
 
     def read_global_concurrency_limit_by_name(self, name: str) -> SimpleNamespace:
         from prefect.exceptions import ObjectNotFound
@@ -82,33 +91,81 @@ class _Client:
         value = self.active.pop(0) if len(self.active) > 1 else self.active[0]
         return SimpleNamespace(active=True, limit=self.limit, active_slots=value)
 
+    def increment_concurrency_slots_with_lease(self, **kwargs: object) -> httpx.Response:
+        assert kwargs["names"] == [slot.GPU_LIMIT] and kwargs["lease_duration"] == slot.LEASE_S
+        self.requests += 1
+        request = httpx.Request("POST", "http://prefect/api/v2/concurrency_limits/increment-with-lease")
+        if self.refusals:
+            self.refusals -= 1
+            response = httpx.Response(423, request=request, headers={"Retry-After": "30"})
+            raise httpx.HTTPStatusError("locked", request=request, response=response)
+        limits = [] if self.missing else [{"id": str(uuid4()), "name": slot.GPU_LIMIT, "limit": self.limit}]
+        return httpx.Response(200, request=request, json={"lease_id": str(LEASE), "limits": limits})
 
-def _use(monkeypatch: pytest.MonkeyPatch, client: _Client) -> None:
-    import prefect.client.orchestration as orchestration
 
-    monkeypatch.setattr(orchestration, "get_client", lambda **_: client)
+LEASE = uuid4()
 
 
-def test_a_waiting_run_asks_again_every_poll_until_the_slot_is_free(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_waiting_run_reads_the_limit_every_poll_until_a_slot_is_free() -> None:
     client = _Client([1, 1, 0])
-    _use(monkeypatch, client)
-    slot._wait_until_free(occupy=1, asked=0.0, timeout_s=None, poll_s=0.0)
-    assert client.reads == 3
+    assert slot.acquire(client, occupy=1, timeout_s=None, poll_s=0.0) == LEASE
+    assert (client.reads, client.requests) == (3, 1)
 
 
-def test_waiting_for_a_slot_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
+def test_a_run_that_loses_the_race_for_a_free_slot_goes_back_to_polling_not_to_retry_after() -> None:
+    client = _Client([0], refusals=2)
+    started = time.monotonic()
+    assert slot.acquire(client, occupy=1, timeout_s=None, poll_s=0.01) == LEASE
+    assert client.requests == 3 and time.monotonic() - started < 5  # never the server's 30 s Retry-After
 
-    _use(monkeypatch, _Client([1]))
+
+class _Waiter:
+    """Stands in for release_watch.ReleaseWatch: every wait returns as if a release event arrived."""
+
+    opened = 0
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def __enter__(self) -> "_Waiter":
+        _Waiter.opened += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def clear(self) -> None:
+        self.log.append("clear")
+
+    def wait(self, timeout_s: float) -> bool:
+        self.log.append("wait")
+        return True
+
+
+def test_a_waiting_run_reads_the_limit_again_when_a_release_event_wakes_it() -> None:
+    log: list[str] = []
+    client = _Client([1, 1, 0])
+    _Waiter.opened = 0
+    lease = slot.acquire(client, occupy=1, timeout_s=None, poll_s=3600.0, waiter=lambda: _Waiter(log))
+    assert lease == LEASE and client.reads == 3 and _Waiter.opened == 1
+    assert log == ["clear", "wait", "clear"]  # cleared before every read, so no release is missed
+
+
+def test_a_free_slot_is_taken_without_opening_the_event_stream() -> None:
+    _Waiter.opened = 0
+    assert slot.acquire(_Client([0]), occupy=1, timeout_s=None, poll_s=3600.0, waiter=lambda: _Waiter([])) == LEASE
+    assert _Waiter.opened == 0
+
+
+def test_waiting_for_a_slot_times_out() -> None:
     with pytest.raises(TimeoutError, match="gpu"):
-        slot._wait_until_free(occupy=1, asked=time.monotonic(), timeout_s=0.05, poll_s=0.02)
+        slot.acquire(_Client([1]), occupy=1, timeout_s=0.05, poll_s=0.02)
 
 
-def test_no_gpu_limit_means_no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_gpu_limit_means_no_lease_and_no_wait() -> None:
     client = _Client([1], missing=True)
-    _use(monkeypatch, client)
-    slot._wait_until_free(occupy=1, asked=0.0, timeout_s=None, poll_s=0.0)
-    assert client.reads == 1
+    assert slot.acquire(client, occupy=1, timeout_s=None, poll_s=0.0) is None
+    assert (client.reads, client.requests) == (1, 1)
 
 
 def test_without_a_server_the_slot_is_free_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
