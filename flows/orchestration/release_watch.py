@@ -14,7 +14,6 @@ Use: ``with ReleaseWatch(event=RELEASED_EVENT) as watch: ... watch.wait(timeout_
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import threading
 from datetime import UTC, datetime
@@ -43,23 +42,23 @@ class ReleaseWatch:
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> ReleaseWatch:
-        # the thread sees this context's Prefect settings (the CLI may point them at a server)
-        self._thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
-                                        name="gpu-slot-release-watch", daemon=True)
+        # loop and task exist before the thread runs, so __exit__ can always cancel the task; the
+        # task copies this context (the Prefect settings, which the CLI may point at a server)
+        self._loop = asyncio.new_event_loop()
+        self._task = self._loop.create_task(self._listen())
+        self._thread = threading.Thread(target=self._run, name="gpu-slot-release-watch", daemon=True)
         self._thread.start()
         self._connected.wait(CONNECT_TIMEOUT_S)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(task.cancel)
-            except RuntimeError:  # the loop closed in between
-                pass
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        assert self._loop is not None and self._task is not None and self._thread is not None
+        try:
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        except RuntimeError:  # the loop already closed: the stream ended by itself
+            pass
+        self._thread.join(timeout=5)
 
     def clear(self) -> None:
         """Forget events seen so far (call before reading the state the events announce)."""
@@ -71,18 +70,16 @@ class ReleaseWatch:
         return self._arrived.wait(timeout_s)
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
+        assert self._loop is not None and self._task is not None
         try:
-            self._task = loop.create_task(self._listen())
-            loop.run_until_complete(self._task)
+            self._loop.run_until_complete(self._task)
         except asyncio.CancelledError:
             pass
         except Exception as exc:  # the fallback poll carries on
             _log.warning("event stream for %s unavailable (%s); polling only", self.event, exc)
         finally:
             self._connected.set()
-            loop.close()
+            self._loop.close()
 
     async def _listen(self) -> None:
         from prefect.events.clients import get_events_subscriber
