@@ -344,7 +344,6 @@ def main() -> int:
 
     print(settings_line(args, pool_limit=PREFETCH), flush=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-orch-"))
-    records: list = []  # type: ignore[type-arg]
     with contextlib.ExitStack() as stack:
         db_url = None
         if not args.api_url and args.prefect_db == "postgres":
@@ -353,10 +352,10 @@ def main() -> int:
             admin = stack.enter_context(postgres_server())
             db_url = stack.enter_context(fresh_database(admin, "maskloop_bench_prefect")).replace(
                 "postgresql+psycopg://", "postgresql+asyncpg://")
-        return _measure(args, tmp, records, db_url=db_url)
+        return _measure(args, tmp, db_url=db_url)
 
 
-def _measure(args: argparse.Namespace, tmp: Path, records: list, *, db_url: str | None) -> int:  # type: ignore[type-arg]
+def _measure(args: argparse.Namespace, tmp: Path, *, db_url: str | None) -> int:
     """Start Prefect (unless ``--api-url``), ingest, fan the round out, print the figures."""
     from flows.cycle.config import CycleConfig
     from flows.cycle.create_round import plan_round
@@ -367,6 +366,7 @@ def _measure(args: argparse.Namespace, tmp: Path, records: list, *, db_url: str 
     from flows.settings import Settings
     from flows.stack import process
 
+    records: list = []  # type: ignore[type-arg]
     try:
         if args.api_url:
             url = args.api_url

@@ -8,11 +8,11 @@ the block waits until a slot is free (the limit is the number of GPU workers, cr
 Without a server (embedded defaults, Prefect's ephemeral mode) there is nothing to share and the
 block runs at once; without a ``gpu`` limit on the server it runs at once too.
 
-Waiting: the block asks for a lease; when every slot is taken it subscribes to
-:data:`RELEASED_EVENT` (release_watch.py) and reads the limit again whenever a release arrives,
-and at the latest every :data:`POLL_S` seconds (a killed holder emits nothing: its lease expires).
-It asks for a lease once a slot is free; when another run took it first it goes back to waiting.
-A hand-over then costs one event's latency. Prefect's ``concurrency()``
+Waiting: when every slot is taken the block subscribes to :data:`RELEASED_EVENT`
+(release_watch.py) and reads the limit again whenever a release arrives, and at the latest every
+:data:`POLL_S` seconds (a killed holder emits nothing: its lease expires); it asks for a lease once
+a slot looks free and goes back to waiting when another run took it first. A hand-over thus
+costs one event's latency. Prefect's ``concurrency()``
 waits differently: after a refusal it sleeps for the ``Retry-After`` the server answers, about
 the limit's average slot occupancy (seconds to tens of seconds for model work), so the device sat
 idle that long after each hand-over while the next run, started and holding its frames, slept
