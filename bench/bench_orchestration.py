@@ -15,8 +15,9 @@ What runs: the videos are ingested into an embedded catalog (SQLite + local obje
 temporary folder), a round is planned with the champion model (flows.cycle.create_round.plan_round),
 ``maskloop deploy`` registers the ``generate-masklets`` deployment, and
 :func:`flows.orchestration.fanout.run_generation_fanout` submits one flow run per video to the
-``gpu`` process work pool and waits for all of them -- the production path (``annotation_round``'s
-``generate_round`` makes the same call). By default a PRIVATE Prefect server (on a private
+``gpu`` process work pool (a lead run per ``gpu`` slot first, the rest once it is Running;
+``--lead none`` submits all at once, ``--lead PENDING`` once a worker took it) and waits for all of
+them -- the production path (``annotation_round``'s ``generate_round`` makes the same call). By default a PRIVATE Prefect server (on a private
 PostgreSQL 15 like the stack's, ``--prefect-db sqlite`` for SQLite; temporary PREFECT_HOME, random
 loopback port) and one private process worker on pool ``gpu`` polling every
 ``--worker-query-s`` seconds (PREFECT_WORKER_QUERY_SECONDS; default: the local stack's
@@ -45,8 +46,8 @@ Read the share next to ``wall_s``: slower model work lowers the share. And the b
 though a process per video is what makes them be paid per video.
 
 Run: nice -n 5 .venv/bin/python bench/bench_orchestration.py [--videos 10] [--frames 30] [--size 256]
-     [--masklets 3] [--quick] [--timeline] [--worker-query-s 0.5] [--prefect-db postgres|sqlite]
-     [--api-url URL]
+     [--masklets 3] [--quick] [--timeline] [--worker-query-s 0.25] [--prefect-db postgres|sqlite]
+     [--lead RUNNING|PENDING|none] [--api-url URL]
 Last line: one JSON object {"bench": "orchestration", "orchestration_share": .., "target": 0.05, ...}.
 """
 
@@ -333,6 +334,8 @@ def main() -> int:
     parser.add_argument("--prefect-db", choices=("postgres", "sqlite"), default="postgres",
                         help="database of the private Prefect server: a private PostgreSQL 15 like the "
                              "stack's and production's (default), or SQLite")
+    parser.add_argument("--lead", choices=("RUNNING", "PENDING", "none"), default="RUNNING",
+                        help="submit one run per gpu slot first, the rest once those reach this state")
     parser.add_argument("--quick", action="store_true",
                         help="4 videos of 8 frames of 128 px, product filters (a smoke run, not the figure)")
     parser.add_argument("--timeline", action="store_true", help="print every run's timestamps (s after the start)")
@@ -379,7 +382,8 @@ def _measure(args: argparse.Namespace, tmp: Path, *, db_url: str | None) -> int:
         deploy_all(settings, only=("generate-masklets",), gpu_workers=1)
         started = time.time()
         result = run_generation_fanout(plan.round_id, plan.video_ids, api_url=url,
-                                       parameters={"config": generation_config(args.masklets)})
+                                       parameters={"config": generation_config(args.masklets)},
+                                       lead_until=None if args.lead == "none" else args.lead)
         ended = time.time()
         runs = run_times(url, [r.flow_run_id for r in result.runs if r.flow_run_id], since=started)
         if args.timeline:

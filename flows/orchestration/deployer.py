@@ -69,7 +69,9 @@ def prefect_triggers(spec: DeploymentSpec) -> list[Any]:
 
 
 def engine_command() -> str:
-    """The command a process worker starts a flow run with: this interpreter's ``-m prefect.engine``.
+    """The command a process worker starts a flow run with: this interpreter's
+    ``-m flows.orchestration.flow_run_main`` (Prefect's engine, imported with the garbage collector
+    paused; see that module).
 
     Without a ``command`` job variable a Prefect 3.8 process worker starts
     ``python -m prefect.runner._workspace_supervisor``, which imports Prefect, runs the pull steps
@@ -79,7 +81,7 @@ def engine_command() -> str:
     interpreter is the deploying one: workers run the same checkout and environment (the same
     image in production), as the pull step's absolute directory already assumes.
     """
-    return shlex.join([sys.executable, "-m", "prefect.engine"])
+    return shlex.join([sys.executable, "-m", "flows.orchestration.flow_run_main"])
 
 
 #: OpenMP threads of torch on CPU sleep at barriers instead of spinning. A worker runs up to

@@ -1,7 +1,8 @@
 """The environment a deployment's flow runs get (``job_variables.env``), without any secret.
 
-A process worker starts each flow run as ``python -m prefect.engine`` in the repository root with
-the worker's own environment plus this mapping. It carries every non-secret setting (absolute
+A process worker starts each flow run as ``python -m flows.orchestration.flow_run_main`` (Prefect's
+engine, see ``deployer.engine_command``) in the repository root with the worker's own environment
+plus this mapping. It carries every non-secret setting (absolute
 ``MASKLOOP_HOME``, ``MASKLOOP_STACK_DIR``, the service URLs, model and cycle knobs) so the run
 builds the same :class:`flows.settings.Settings` as the command that deployed it. Secrets never go
 into the deployment (the Prefect API stores and shows job variables): they come from the stack's

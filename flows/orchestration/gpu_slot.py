@@ -9,7 +9,7 @@ Without a server (embedded defaults, Prefect's ephemeral mode) there is nothing 
 block runs at once; without a ``gpu`` limit on the server it runs at once too.
 
 Waiting: when every slot is taken the block subscribes to :data:`RELEASED_EVENT`
-(release_watch.py) and reads the limit again whenever a release arrives, and at the latest every
+(event_watch.py) and reads the limit again whenever a release arrives, and at the latest every
 :data:`POLL_S` seconds (a killed holder emits nothing: its lease expires); it asks for a lease once
 a slot looks free and goes back to waiting when another run took it first. A hand-over thus
 costs one event's latency. Prefect's ``concurrency()``
@@ -100,7 +100,7 @@ def _try_lease(client: Any, occupy: int, holder: Any) -> tuple[bool, UUID | None
 
 
 class Waiter(Protocol):
-    """What :func:`acquire` waits on between two reads of the limit (see release_watch.py)."""
+    """What :func:`acquire` waits on between two reads of the limit (see event_watch.py)."""
 
     def clear(self) -> None: ...
 
@@ -183,12 +183,12 @@ def gpu_slot(*, occupy: int = 1, timeout_s: float | None = None, poll_s: float =
         return
     from prefect.client.orchestration import get_client
 
-    from flows.orchestration.release_watch import ReleaseWatch
+    from flows.orchestration.event_watch import EventWatch
 
     asked = time.monotonic()
     with get_client(sync_client=True) as client:
         lease_id = acquire(client, occupy=occupy, timeout_s=timeout_s, poll_s=poll_s,
-                           waiter=partial(ReleaseWatch, event=RELEASED_EVENT))
+                           waiter=partial(EventWatch, events=(RELEASED_EVENT,)))
         if lease_id is None:
             yield
             return

@@ -12,14 +12,14 @@ import uuid
 import pytest
 
 from flows.orchestration import gpu_slot as slot
-from flows.orchestration.release_watch import ReleaseWatch
+from flows.orchestration.event_watch import EventWatch
 from flows.orchestration.server_setup import GPU_LIMIT
 
 #: Long enough that only an event, never the fallback poll, can end a wait in these tests (s).
 NO_POLL_S = 120.0
 
 
-class _Spy(ReleaseWatch):
+class _Spy(EventWatch):
     """The real watch, recording what each wait returned (True: an event woke it); ``waiting`` is
     set once a wait has begun."""
 
@@ -68,7 +68,7 @@ def test_a_release_event_wakes_the_watch_and_older_events_do_not(prefect_api) ->
     resource = {"prefect.resource.id": f"maskloop.test.{name}"}
     emit_event(name, resource=resource)  # before the watch: the server's backfill replays it
     EventsWorker.drain_all()
-    with ReleaseWatch(event=name) as watch:
+    with EventWatch(events=(name,)) as watch:
         assert watch.wait(2.0) is False
         emit_event(name, resource=resource)
         assert watch.wait(NO_POLL_S) is True
@@ -93,7 +93,7 @@ def test_a_run_waiting_for_the_slot_gets_it_when_the_holder_releases(prefect_api
     _Spy.woken, _Spy.waiting = [], threading.Event()
     threading.Thread(target=release_once_the_next_run_waits, daemon=True).start()
     lease = slot.acquire(prefect_api, occupy=1, timeout_s=3 * NO_POLL_S, poll_s=NO_POLL_S,
-                         waiter=lambda: _Spy(event=slot.RELEASED_EVENT))
+                         waiter=lambda: _Spy(events=(slot.RELEASED_EVENT,)))
     try:
         assert lease is not None
         assert _Spy.woken and _Spy.woken[-1] is True, "the release event did not wake the waiting run"

@@ -4,6 +4,7 @@ module, a fast hand-over of the ``gpu`` slot, retries without a Prefect task."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -24,8 +25,37 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_flow_runs_start_the_engine_directly_in_this_interpreter() -> None:
     argv = shlex.split(engine_command())
-    assert argv == [sys.executable, "-m", "prefect.engine"]
+    assert argv == [sys.executable, "-m", "flows.orchestration.flow_run_main"]
     assert job_variables({})["command"] == engine_command()
+
+
+def test_the_flow_run_command_is_prefects_engine_from_any_directory(tmp_path: Path) -> None:
+    """Started as the worker starts it (its own working directory, no flow run id given), the
+    command reaches Prefect's engine, which refuses the missing id with its own error and exit 1."""
+    out = subprocess.run(shlex.split(engine_command()), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={k: v for k, v in os.environ.items() if k != "PREFECT__FLOW_RUN_ID"})
+    assert out.returncode == 1
+    assert "Invalid flow run id" in out.stdout + out.stderr
+    assert "RuntimeWarning" not in out.stderr  # runpy ran prefect.engine once, as __main__
+
+
+def test_prefect_is_imported_with_the_collector_paused_and_the_engine_runs_with_it_on(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+    import runpy
+
+    from flows.orchestration import flow_run_main
+
+    seen: list[tuple[str, str | None, bool, int]] = []
+    monkeypatch.setattr(runpy, "run_module", lambda name, run_name=None, alter_sys=False: seen.append(
+        (name, run_name, gc.isenabled(), gc.get_freeze_count())))
+    try:
+        flow_run_main.main()
+    finally:
+        gc.unfreeze()
+    assert len(seen) == 1
+    name, run_name, enabled, frozen = seen[0]
+    assert (name, run_name, enabled) == ("prefect.engine", "__main__", True)
+    assert frozen > 0
 
 
 def test_openmp_threads_sleep_unless_the_environment_says_otherwise() -> None:
@@ -120,7 +150,7 @@ def test_a_run_that_loses_the_race_for_a_free_slot_goes_back_to_polling_not_to_r
 
 
 class _Waiter:
-    """Stands in for release_watch.ReleaseWatch: every wait returns as if a release event arrived."""
+    """Stands in for event_watch.EventWatch: every wait returns as if a release event arrived."""
 
     opened = 0
 

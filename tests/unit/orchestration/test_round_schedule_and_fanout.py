@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from flows.errors import FlowError, InvalidInputError, UnavailableError
@@ -70,3 +72,90 @@ def test_in_process_default_is_the_flow_the_deployment_runs() -> None:
     from flows.orchestration.fanout import default_generate
 
     assert default_generate() is generate_video_masklets
+
+
+class _Limit:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+
+class _Run:
+    """A flow run as the client returns it: ``state.type.value`` and ``state.is_final()``."""
+
+    def __init__(self, state: str) -> None:
+        from prefect.client.schemas.objects import State, StateType
+
+        self.state = State(type=StateType(state))
+
+
+class _Client:
+    """Answers the fan-out's reads: the ``gpu`` limit and the runs' states, one list per read."""
+
+    def __init__(self, *, limit: int | None = None, reads: list[list[str]] | None = None) -> None:
+        self.limit, self.reads, self.n_reads = limit, reads or [], 0
+
+    def read_global_concurrency_limit_by_name(self, name: str) -> _Limit:
+        if self.limit is None:
+            raise LookupError(name)
+        return _Limit(self.limit)
+
+    def read_flow_runs(self, *, flow_run_filter: object, limit: int) -> list[_Run]:
+        states = self.reads[min(self.n_reads, len(self.reads) - 1)]
+        self.n_reads += 1
+        return [_Run(s) for s in states]
+
+
+def test_one_lead_run_per_gpu_slot_and_one_without_a_limit() -> None:
+    from flows.orchestration.fanout import _lead_count
+
+    assert _lead_count(_Client(limit=3)) == 3
+    assert _lead_count(_Client(limit=None)) == 1
+
+
+class _Watch:
+    """Stands in for event_watch.EventWatch: counts clears and waits, never sleeps."""
+
+    def __init__(self) -> None:
+        self.clears = self.waits = 0
+
+    def clear(self) -> None:
+        self.clears += 1
+
+    def wait(self, timeout_s: float) -> bool:
+        self.waits += 1
+        return True
+
+
+@pytest.mark.parametrize(("until", "reads_needed"), [("PENDING", 2), ("RUNNING", 3)])
+def test_lead_wait_returns_once_every_lead_run_reached_the_state(until: str, reads_needed: int) -> None:
+    from flows.orchestration.fanout import _reached, _wait_for
+
+    client, watch = _Client(reads=[["SCHEDULED", "PENDING"], ["PENDING", "PENDING"], ["RUNNING", "COMPLETED"]]), _Watch()
+    runs = _wait_for(client, [uuid4(), uuid4()], done=_reached(until), watch=watch, poll_s=1.0, timeout_s=30.0)
+    assert client.n_reads == reads_needed
+    assert watch.clears == reads_needed and watch.waits == reads_needed - 1  # cleared before every read
+    assert len(runs) == 2
+
+
+def test_final_wait_ends_when_every_run_is_final_and_gives_up_after_its_timeout() -> None:
+    from flows.orchestration.fanout import _is_final, _wait_for
+
+    client = _Client(reads=[["RUNNING", "COMPLETED"], ["CRASHED", "COMPLETED"]])
+    runs = _wait_for(client, [uuid4(), uuid4()], done=_is_final, watch=_Watch(), poll_s=1.0, timeout_s=None)
+    assert [r.state.type.value for r in runs] == ["CRASHED", "COMPLETED"] and client.n_reads == 2
+
+    stuck = _Client(reads=[["SCHEDULED"]])
+    runs = _wait_for(stuck, [uuid4()], done=_is_final, watch=_Watch(), poll_s=1.0, timeout_s=0.0)
+    assert stuck.n_reads == 1 and runs[0].state.type.value == "SCHEDULED"
+
+
+def test_fanout_wakes_on_the_flow_run_state_events_prefect_emits() -> None:
+    from flows.orchestration.fanout import FLOW_RUN_EVENTS
+
+    assert {"prefect.flow-run.Running", "prefect.flow-run.Completed", "prefect.flow-run.Crashed",
+            "prefect.flow-run.Failed", "prefect.flow-run.Cancelled"} <= set(FLOW_RUN_EVENTS)
+
+
+def test_an_unknown_lead_state_is_refused_before_anything_is_submitted() -> None:
+    with pytest.raises(ValueError, match="lead_until"):
+        run_generation_fanout(1, [1], api_url="", generate=lambda **kw: None, lead_until="COMPLETED")

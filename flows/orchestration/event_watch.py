@@ -1,14 +1,17 @@
-"""Wake a run waiting for the ``gpu`` slot as soon as another run releases one.
+"""Wake a waiter as soon as an event it waits for happens, instead of polling the Prefect API.
 
-A run that waits for the slot could only poll the limit: every hand-over then cost up to one poll
-interval of an idle device (measured: 0.1 to 0.4 s per hand-over at 0.25 s, about 1.2 s of a
-46 s round), and polling faster costs the server a request per waiting run every interval.
-Instead the waiter subscribes to the Prefect event stream for ``maskloop.gpu-slot.released``
-(emitted by :mod:`flows.orchestration.gpu_slot` after each release) in a background thread, and
-reads the limit when one arrives. A slow fallback poll still covers what emits no event (a holder
-killed with -9 whose lease expires, a dropped event stream).
+Two waits use it:
+- a run waiting for the ``gpu`` slot (:mod:`flows.orchestration.gpu_slot`) wakes on
+  ``maskloop.gpu-slot.released``: polling the limit cost up to one poll interval of an idle device
+  per hand-over (measured: 0.1 to 0.4 s per hand-over at 0.25 s, about 1.2 s of a 46 s round), and
+  polling faster costs the server a request per waiting run every interval;
+- the generation fan-out (:mod:`flows.orchestration.fanout`) wakes on its flow runs' terminal state
+  events and reads their states then, instead of reading every run every 0.25 s for the whole round.
 
-Use: ``with ReleaseWatch(event=RELEASED_EVENT) as watch: ... watch.wait(timeout_s)``.
+The watch subscribes to the Prefect event stream in a background thread. Waiters keep a slow
+fallback poll for what emits no event (a holder killed with -9 whose lease expires, a dropped stream).
+
+Use: ``with EventWatch(events=(RELEASED_EVENT,)) as watch: ... watch.clear(); <read>; watch.wait(timeout_s)``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Collection
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -25,28 +29,28 @@ _log = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 2.0
 
 
-class ReleaseWatch:
-    """A background subscription to one event name; :meth:`wait` returns early when it arrives.
+class EventWatch:
+    """A background subscription to some event names; :meth:`wait` returns early when one arrives.
 
-    ``event``: the event name (e.g. ``maskloop.gpu-slot.released``). Events that occurred before
-    the watch started are ignored. Failures of the stream are logged, never raised: callers keep
-    their fallback poll.
+    ``events``: the event names (e.g. ``("maskloop.gpu-slot.released",)``). Events that occurred
+    before the watch started are ignored. Failures of the stream are logged, never raised: callers
+    keep their fallback poll.
     """
 
-    def __init__(self, *, event: str) -> None:
-        self.event = event
+    def __init__(self, *, events: Collection[str]) -> None:
+        self.events = tuple(events)
         self._arrived = threading.Event()
         self._connected = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> ReleaseWatch:
+    def __enter__(self) -> EventWatch:
         # loop and task exist before the thread runs, so __exit__ can always cancel the task; the
         # task copies this context (the Prefect settings, which the CLI may point at a server)
         self._loop = asyncio.new_event_loop()
         self._task = self._loop.create_task(self._listen())
-        self._thread = threading.Thread(target=self._run, name="gpu-slot-release-watch", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="maskloop-event-watch", daemon=True)
         self._thread.start()
         self._connected.wait(CONNECT_TIMEOUT_S)
         return self
@@ -76,7 +80,7 @@ class ReleaseWatch:
         except asyncio.CancelledError:
             pass
         except Exception as exc:  # the fallback poll carries on
-            _log.warning("event stream for %s unavailable (%s); polling only", self.event, exc)
+            _log.warning("event stream for %s unavailable (%s); polling only", ", ".join(self.events), exc)
         finally:
             self._connected.set()
             self._loop.close()
@@ -86,7 +90,7 @@ class ReleaseWatch:
         from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
 
         since = datetime.now(UTC)
-        flt = EventFilter(event=EventNameFilter(name=[self.event]), occurred=EventOccurredFilter(since=since))
+        flt = EventFilter(event=EventNameFilter(name=list(self.events)), occurred=EventOccurredFilter(since=since))
         async with get_events_subscriber(filter=flt, reconnection_attempts=2) as subscriber:
             self._connected.set()
             async for event in subscriber:
