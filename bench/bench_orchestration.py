@@ -58,6 +58,7 @@ import contextlib
 import dataclasses
 import json
 import shutil
+import signal
 import socket
 import statistics
 import sys
@@ -109,16 +110,21 @@ def start_private_prefect(tmp: Path, *, query_s: float, db_url: str | None) -> t
         argv=(str(prefect_executable()), "server", "start", "--host", "127.0.0.1", "--port", str(port)),
         env=env, unset=("PREFECT_API_URL", "PREFECT_PROFILE"), cwd=home))
     records = [server]
-    _wait(lambda: api_healthy(url), timeout_s=240, what="private Prefect server")
-    from prefect.workers.process import ProcessWorker
+    try:
+        _wait(lambda: api_healthy(url), timeout_s=240, what="private Prefect server")
+        from prefect.workers.process import ProcessWorker
 
-    httpx.post(f"{url}/work_pools/", timeout=30, json={
-        "name": "gpu", "type": "process", "base_job_template": ProcessWorker.get_default_base_job_template()})
-    worker_env = prefect_base_env(home)
-    worker_env.update({"PREFECT_API_URL": url, "PREFECT_WORKER_QUERY_SECONDS": str(query_s)})
-    records.append(process.spawn(service="bench-worker", log=tmp / "prefect-worker.log", command=Command(
-        argv=(str(prefect_executable()), "worker", "start", "--pool", "gpu", "--type", "process",
-              "--name", "bench-gpu"), env=worker_env, cwd=home)))
+        httpx.post(f"{url}/work_pools/", timeout=30, json={
+            "name": "gpu", "type": "process", "base_job_template": ProcessWorker.get_default_base_job_template()})
+        worker_env = prefect_base_env(home)
+        worker_env.update({"PREFECT_API_URL": url, "PREFECT_WORKER_QUERY_SECONDS": str(query_s)})
+        records.append(process.spawn(service="bench-worker", log=tmp / "prefect-worker.log", command=Command(
+            argv=(str(prefect_executable()), "worker", "start", "--pool", "gpu", "--type", "process",
+                  "--name", "bench-gpu"), env=worker_env, cwd=home)))
+    except BaseException:  # not ready, or interrupted: stop what was started before giving up
+        for rec in reversed(records):
+            process.stop(rec, timeout_s=20.0)
+        raise
     return url, records
 
 
@@ -340,6 +346,8 @@ def main() -> int:
                         help="4 videos of 8 frames of 128 px, product filters (a smoke run, not the figure)")
     parser.add_argument("--timeline", action="store_true", help="print every run's timestamps (s after the start)")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the private server, worker and PostgreSQL are stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.videos, args.frames, args.size, args.masklets = 4, 8, 128, 0
 

@@ -2,7 +2,7 @@
 
 With a Prefect server configured, :func:`run_generation_fanout` submits one flow run per video
 (``run_deployment(..., timeout=0)``: it returns at once) to the ``gpu`` work pool, so every GPU
-worker of the pool shares the round, then polls the runs until each is final. It submits in two
+worker of the pool shares the round, then waits until every run is final. It submits in two
 waves: first one lead run per ``gpu`` slot (one per GPU worker), then the rest once every lead run
 is Running. A worker takes as many runs as its pool allows (``server_setup.PREFETCH``, 2) at each
 poll; submitted together, the first two would start their interpreters side by side, and the first
