@@ -17,9 +17,9 @@ temporary folder), a round is planned with the champion model (flows.cycle.creat
 :func:`flows.orchestration.fanout.run_generation_fanout` submits one flow run per video to the
 ``gpu`` process work pool (a lead run per ``gpu`` slot first, the rest once it is Running;
 ``--lead none`` submits all at once, ``--lead PENDING`` once a worker took it) and waits for all of
-them -- the production path (``annotation_round``'s ``generate_round`` makes the same call). By default a PRIVATE Prefect server (on a private
-PostgreSQL 15 like the stack's, ``--prefect-db sqlite`` for SQLite; temporary PREFECT_HOME, random
-loopback port) and one private process worker on pool ``gpu`` polling every
+them -- the production path (``annotation_round``'s ``generate_round`` makes the same call). By
+default a PRIVATE Prefect server (on a private PostgreSQL 15 like the stack's, ``--prefect-db
+sqlite`` for SQLite; temporary PREFECT_HOME, random loopback port) and one private process worker on pool ``gpu`` polling every
 ``--worker-query-s`` seconds (PREFECT_WORKER_QUERY_SECONDS; default: the local stack's
 WORKER_QUERY_S in flows/stack/prefect_server.py) are started and stopped by this script;
 ``--api-url URL`` uses a running server whose ``gpu`` pool has a worker (e.g. the local stack's).

@@ -22,11 +22,21 @@ import threading
 from collections.abc import Collection
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Protocol
 
 _log = logging.getLogger(__name__)
 
 #: Seconds the watch waits for its subscription before callers rely on the fallback poll alone.
 CONNECT_TIMEOUT_S = 2.0
+
+
+class Waiter(Protocol):
+    """What a waiter needs between two reads of the state it waits for: :class:`EventWatch`, or a
+    plain sleep where there is no event stream."""
+
+    def clear(self) -> None: ...
+
+    def wait(self, timeout_s: float) -> bool: ...
 
 
 class EventWatch:

@@ -10,8 +10,8 @@ one's start-up -- the only one no model work hides -- took 2.5 to 4 s on 2 cores
 1.8 s alone. Later runs start while the lead run works, so the wait costs the round nothing
 (bench/bench_orchestration.py on 2 cores, otherwise alike: median share 7.2 % in one wave, 5.9 % in
 two, 3 runs each). Between reads of the runs the fan-out waits on their state events
-(:class:`flows.orchestration.event_watch.EventWatch`), with a :data:`POLL_S` fallback. Without a server
-(embedded defaults) it calls the same flow in-process, video after video. Generation is idempotent
+(:class:`flows.orchestration.event_watch.EventWatch`), with a :data:`POLL_S` fallback. Without a
+server (embedded defaults) it calls the same flow in-process, video after video. Generation is idempotent
 per video, so rerunning a fan-out after a crash only redoes the videos that did not finish.
 """
 
@@ -20,9 +20,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from flows.errors import FlowError, NotFoundError
+
+if TYPE_CHECKING:
+    from flows.orchestration.event_watch import Waiter
 
 #: Name of the per-video generation deployment in infra/prefect.yaml.
 GENERATE_DEPLOYMENT = "generate-masklets"
@@ -117,13 +120,7 @@ FLOW_RUN_EVENTS = tuple(f"prefect.flow-run.{name}" for name in
                         ("Running", "Completed", "Failed", "Crashed", "Cancelled", "TimedOut"))
 
 
-class _Waiter(Protocol):
-    def clear(self) -> None: ...
-
-    def wait(self, timeout_s: float) -> bool: ...
-
-
-def _wait_for(client: Any, ids: list[Any], *, done: Callable[[Any], bool], watch: _Waiter, poll_s: float,
+def _wait_for(client: Any, ids: list[Any], *, done: Callable[[Any], bool], watch: Waiter, poll_s: float,
               timeout_s: float | None) -> list[Any]:
     """Read the runs ``ids`` until ``done(run)`` holds for each (or ``timeout_s`` passed); between two
     reads wait for an event of ``watch`` or ``poll_s`` seconds. Returns the last read."""

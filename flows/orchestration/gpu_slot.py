@@ -33,10 +33,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from flows.orchestration.server_setup import GPU_LIMIT
+
+if TYPE_CHECKING:
+    from flows.orchestration.event_watch import Waiter
 
 #: Seconds a slot outlives a holder that stopped renewing it (the server's minimum is 60).
 LEASE_S = 60.0
@@ -97,14 +100,6 @@ def _try_lease(client: Any, occupy: int, holder: Any) -> tuple[bool, UUID | None
         raise
     data = response.json()
     return True, (UUID(data["lease_id"]) if data.get("limits") else None)
-
-
-class Waiter(Protocol):
-    """What :func:`acquire` waits on between two reads of the limit (see event_watch.py)."""
-
-    def clear(self) -> None: ...
-
-    def wait(self, timeout_s: float) -> bool: ...
 
 
 class _Sleep:
