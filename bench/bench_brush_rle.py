@@ -69,11 +69,11 @@ def main() -> None:
         sdk_mask = sdk.decode_rle(rle).reshape(H, W, 4)[:, :, 3]
         assert np.array_equal(brush_rle.rle_to_mask(rle, height=H, width=W), sdk_mask)
         row = {
-            "enc": best_ms(lambda: brush_rle.mask2rle(mask), 30),
-            "dec": best_ms(lambda: brush_rle.rle_to_mask(rle, height=H, width=W), 30),
-            "dec_rgba": best_ms(lambda: brush_rle.decode_rle(rle), 15),
-            "sdk_enc": best_ms(lambda: sdk.mask2rle(mask), 5),
-            "sdk_dec": best_ms(lambda: sdk.decode_rle(rle).reshape(H, W, 4)[:, :, 3], 5),
+            "enc": best_ms(lambda m=mask: brush_rle.mask2rle(m), 30),
+            "dec": best_ms(lambda r=rle: brush_rle.rle_to_mask(r, height=H, width=W), 30),
+            "dec_rgba": best_ms(lambda r=rle: brush_rle.decode_rle(r), 15),
+            "sdk_enc": best_ms(lambda m=mask: sdk.mask2rle(m), 5),
+            "sdk_dec": best_ms(lambda r=rle: sdk.decode_rle(r).reshape(H, W, 4)[:, :, 3], 5),
         }
         print(
             f"{name}: rle {len(rle)} B | encode {row['enc']:.2f} ms (sdk {row['sdk_enc']:.1f} ms, "

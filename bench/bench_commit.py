@@ -56,8 +56,8 @@ def postgres_server() -> Iterator[str]:
         port = s.getsockname()[1]
     _as_postgres([f"{PG_BIN}/initdb", "-D", folder, "-U", "postgres", "-A", "trust", "--no-sync"])
     _as_postgres([f"{PG_BIN}/pg_ctl", "-D", folder, "-w", "-l", f"{folder}/log", "-o",
-                  f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-                  "-c shared_buffers=256MB -c max_wal_size=4GB", "start"])
+                  (f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c shared_buffers=256MB -c max_wal_size=4GB"), "start"])
     try:
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
@@ -83,7 +83,7 @@ def fresh_database(admin_url: str, name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def filled_catalog(url: str, masklets: int, *, dataset: str = "bench"):  # noqa: ANN201 - Catalog
+def filled_catalog(url: str, masklets: int, *, dataset: str = "bench"):
     from storage.catalog.catalog import Catalog
     from storage.catalog.synthetic import bulk_fill
 
@@ -93,7 +93,7 @@ def filled_catalog(url: str, masklets: int, *, dataset: str = "bench"):  # noqa:
     return catalog
 
 
-def make_change(catalog, *, first_masklet: int, n_videos: int, round_no: int) -> None:  # noqa: ANN001
+def make_change(catalog, *, first_masklet: int, n_videos: int, round_no: int) -> None:
     """The same 1,000-masklet change: 400 new accepted, 300 revised members, 300 rejected members."""
     from storage.catalog.synthetic import add_masklets, fake_sha
     from storage.records import blob_key

@@ -72,7 +72,7 @@ def anchor_decode(path: Path) -> int:
     return count
 
 
-def timed(run) -> float:  # noqa: ANN001 - a zero-argument callable
+def timed(run) -> float:
     start = time.perf_counter()
     run()
     return time.perf_counter() - start

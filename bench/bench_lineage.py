@@ -28,7 +28,7 @@ VIDEO_ANCHOR_MS = 10.5  # anchors.md: 9-12 ms
 MODEL_ANCHOR_MS = 32.0  # anchors.md: upstream of one model
 
 
-def _history(catalog, n_masklets: int, rng: random.Random) -> None:  # noqa: ANN001
+def _history(catalog, n_masklets: int, rng: random.Random) -> None:
     from storage.catalog.synthetic import MemoryBlobs, fake_sha
     from storage.records import blob_key
 
@@ -50,7 +50,7 @@ def _history(catalog, n_masklets: int, rng: random.Random) -> None:  # noqa: ANN
                                              training_run_id=run, **WHO)
 
 
-def _p50(fn, subjects: list) -> float:  # noqa: ANN001
+def _p50(fn, subjects: list) -> float:
     fn(subjects[0])  # warm the plan cache
     times = []
     for subject in subjects:

@@ -185,16 +185,16 @@ def run_times(api_url: str, flow_run_ids: list[str], *, since: float,
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        with get_client(sync_client=True) as client:
-            rows = []
-            for fid in flow_run_ids:
-                run = client.read_flow_run(UUID(fid))
-                history = client.read_flow_run_states(UUID(fid))
-                states = {s.type.value: s.timestamp.timestamp() for s in history}
-                rows.append((fid, run, states))
-            ran = {fid for fid, run, _ in rows if run.start_time}
-            waits = _slot_waits(client, since=since, want=ran, timeout_s=events_timeout_s)
+    with (temporary_settings(updates={PREFECT_API_URL: api_url}),
+          get_client(sync_client=True) as client):
+        rows = []
+        for fid in flow_run_ids:
+            run = client.read_flow_run(UUID(fid))
+            history = client.read_flow_run_states(UUID(fid))
+            states = {s.type.value: s.timestamp.timestamp() for s in history}
+            rows.append((fid, run, states))
+        ran = {fid for fid, run, _ in rows if run.start_time}
+        waits = _slot_waits(client, since=since, want=ran, timeout_s=events_timeout_s)
     return [RunTimes(flow_run_id=fid, created=run.created.timestamp(), pending=states.get("PENDING"),
                      start=run.start_time.timestamp() if run.start_time else None,
                      end=run.end_time.timestamp() if run.end_time else None, slot_wait=waits.get(fid))

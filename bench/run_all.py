@@ -26,7 +26,8 @@ def run_one(path: Path, *, quick: bool) -> dict:
     """Run one benchmark script; return its last-line JSON plus wall time (s) and exit status."""
     cmd = [sys.executable, str(path)] + (["--quick"] if quick else [])
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=BENCH_DIR.parent)
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True,
+                          cwd=BENCH_DIR.parent)
     wall = time.perf_counter() - start
     lines = [ln for ln in proc.stdout.strip().splitlines() if ln.strip()]
     result: dict = {"script": path.name, "exit": proc.returncode, "wall_s": round(wall, 1)}

@@ -115,6 +115,11 @@ class Settings(BaseSettings):
     retrain_after_accepted: int = Field(
         50, ge=1, description="Accepted masklets since the last dataset version that trigger retraining."
     )
+    sam2_checkpoint_base_url: str = Field(
+        "https://dl.fbaipublicfiles.com/segment_anything_2/092824/",
+        description="Where `maskloop model pull` downloads the SAM 2.1 checkpoints from (Meta's"
+        " release, or a mirror serving the same file names).",
+    )
 
     # --- derived -------------------------------------------------------------------------------
     @property

@@ -22,6 +22,7 @@ from flows.cli import (
     ingest_cmd,
     lineage_cmd,
     model_cmd,
+    model_pull_cmd,
     report_cmd,
     review_cmd,
     round_cmd,
@@ -57,7 +58,7 @@ COMMANDS = (
 
 
 # commands that add themselves to a group defined in another file
-EXTENSIONS = (dataset_export_cmd, round_schedule_cmd)
+EXTENSIONS = (dataset_export_cmd, model_pull_cmd, round_schedule_cmd)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,4 @@
-"""``maskloop model``: Model versions: list, promote (audited)."""
+"""``maskloop model``: Model versions: list, promote (audited), pull (model_pull_cmd.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import typer
 
 from flows.cli.context import settings_of
 
-app = typer.Typer(help="Model versions: list, promote (audited).", no_args_is_help=True)
+app = typer.Typer(help="Model versions: list, promote (audited), pull SAM 2.1.",
+                  no_args_is_help=True)
 
 
 @app.command("list")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from flows.cycle.config import CycleConfig
 from flows.cycle.workspace import Workspace
-from flows.errors import ConflictError
+from flows.errors import ConflictError, NotFoundError
 from flows.mlflow_tracker import CHAMPION, MlflowTracker
 from storage.catalog.model_aliases import ModelInfo, model_by_alias, move_alias
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 CHECKPOINT_FILE = "model.pt"
 CHECKPOINT_DIR = "checkpoint"
+SAM2_PREFIX = "sam2:"  # an official SAM 2 checkpoint on this machine (``maskloop model pull``)
 
 
 def tracker_of(ws: Workspace) -> MlflowTracker:
@@ -88,10 +89,13 @@ def ensure_champion(ws: Workspace, cfg: CycleConfig) -> ModelInfo:
 
 
 def local_weights(ws: Workspace, info: ModelInfo) -> Path:
-    """A local checkpoint file of a registered model version (downloaded once, sha256 checked)."""
+    """A local checkpoint file of a registered model version (downloaded once, sha256 checked);
+    for a ``sam2:`` version the official checkpoint file itself (load it with its reference)."""
     uri = info.ref.uri
     if uri.startswith("builtin:"):
         raise ConflictError(f"model {info.ref.name}@{info.ref.version} is {uri}; load it with load_model")
+    if uri.startswith(SAM2_PREFIX):
+        return _sam2_checkpoint(info)
     cached = cache_path(ws, info.ref.name, info.ref.version)
     if not cached.is_file():
         folder = tracker_of(ws).download(uri, dst=cached.parent / "download")
@@ -106,10 +110,27 @@ def local_weights(ws: Workspace, info: ModelInfo) -> Path:
     return cached
 
 
+def _sam2_checkpoint(info: ModelInfo) -> Path:
+    """The official SAM 2 checkpoint file of a ``sam2:<size>:<path>`` version (``model pull``),
+    checked against its recorded sha256."""
+    label = f"{info.ref.name}@{info.ref.version}"
+    path = Path(info.ref.uri.split(":", 2)[-1])
+    if not path.is_file():
+        raise NotFoundError(f"the checkpoint of {label} is missing ({path}); "
+                            "run `maskloop model pull` again to fetch it")
+    if info.ref.sha256 and file_sha256(path) != info.ref.sha256:
+        raise ConflictError(f"the checkpoint of {label} ({path}) does not match its recorded "
+                            "sha256; delete it and run `maskloop model pull` again")
+    return path
+
+
 def load_registered(ws: Workspace, info: ModelInfo) -> "LoadedModel":
     """Load a registered model version on the configured device."""
     from model.network.refs import load_model
 
     if info.ref.uri.startswith("builtin:"):
+        return load_model(info.ref.uri, device=ws.settings.device)
+    if info.ref.uri.startswith(SAM2_PREFIX):
+        _sam2_checkpoint(info)
         return load_model(info.ref.uri, device=ws.settings.device)
     return load_model(str(local_weights(ws, info)), device=ws.settings.device)

@@ -17,9 +17,9 @@ def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarra
          start: int, reverse: bool, masks: dict[int, np.ndarray], scores: dict[int, np.ndarray]) -> None:
     import torch
 
-    from model.session.session import VideoSession
+    from model.session.open_session import open_session
 
-    session = VideoSession(model).init(list(frames))
+    session = open_session(model).init(list(frames))
     for obj, per_frame in prompts.items():
         for f, mask in sorted(per_frame.items()):
             if (f <= start) if reverse else (f >= start):

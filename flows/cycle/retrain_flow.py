@@ -20,7 +20,13 @@ from pathlib import Path
 import numpy as np
 from prefect import flow
 
-from flows.cycle.champion import CHECKPOINT_DIR, ensure_champion, file_sha256, local_weights
+from flows.cycle.champion import (
+    CHECKPOINT_DIR,
+    SAM2_PREFIX,
+    ensure_champion,
+    file_sha256,
+    local_weights,
+)
 from flows.cycle.commit_version import manifest_uri
 from flows.cycle.config import CycleConfig
 from flows.cycle.training_data import TrainVideo, training_videos, validation_digest
@@ -51,14 +57,20 @@ def resolve_base(ws: Workspace, base: str | None, cfg: CycleConfig) -> tuple[Mod
     if base is None:
         champion = ensure_champion(ws, cfg)
         return champion, local_weights(ws, champion), f"{champion.ref.name}@{champion.ref.version}"
+    from flows.cycle.champion import write_checkpoint_of
+
+    staged = ws.settings.home / "models" / "bases" / "base.pt"
     if "@" in base:
         name, _, ver = base.rpartition("@")
         for info in list_models(ws.catalog, name):
-            if str(info.ref.version) == ver:
-                return info, local_weights(ws, info), base
-    from flows.cycle.champion import write_checkpoint_of
-
-    path = write_checkpoint_of(base, ws.settings.home / "models" / "bases" / "base.pt", device=ws.settings.device)
+            if str(info.ref.version) != ver:
+                continue
+            if info.ref.uri.startswith(SAM2_PREFIX):  # official checkpoint (`maskloop model pull`)
+                local_weights(ws, info)  # present and matching its recorded sha256
+                path = write_checkpoint_of(info.ref.uri, staged, device=ws.settings.device)
+                return info, path, base
+            return info, local_weights(ws, info), base
+    path = write_checkpoint_of(base, staged, device=ws.settings.device)
     return None, path, base
 
 
@@ -71,6 +83,8 @@ def _train(ws: Workspace, tracker: MlflowTracker, run_id: str, *, base_path: Pat
 
     base = load_model(str(base_path), device="cpu")
     arch = base.arch
+    if arch.config == "maskloop-lite":  # model.network.architecture.LITE_CONFIG
+        return _fine_tune_lite(tracker, run_id, base=base, videos=videos, cfg=cfg, out=out, progress=progress)
     sampler = ClipSampler([(v.frames, v.masks) for v in videos], clip_len=cfg.train_clip_len,
                           max_objects=cfg.train_max_objects, image_size=int(base.network.image_size))
     train_cfg = TrainConfig(seed=cfg.seed, total_steps=cfg.train_steps, lr=cfg.train_lr,
@@ -97,6 +111,26 @@ def _train(ws: Workspace, tracker: MlflowTracker, run_id: str, *, base_path: Pat
 
     return write_checkpoint(out, arch=arch, model_state=trainer.network.state_dict(), step=trainer.step,
                             extra={"train_config": train_cfg.to_dict()})
+
+
+def _fine_tune_lite(tracker: MlflowTracker, run_id: str, *, base, videos: list[TrainVideo],  # noqa: ANN001
+                    cfg: CycleConfig, out: Path, progress: Callable[[int, int], None] | None) -> Path:
+    """The lite default network: the decoder fine-tuned on the version's videos (encoder frozen)."""
+    from model.network.checkpoint import write_checkpoint
+    from model.train.lite.fine_tune import fine_tune
+
+    def on_step(step: int, metrics: dict[str, float]) -> None:
+        tracker.log_metrics(run_id, {k: v for k, v in metrics.items()
+                                     if k in ("loss", "prompt", "track", "track_J", "lr")}, step=step)
+        if progress is not None:
+            progress(step, cfg.train_steps)
+
+    with gpu_slot():
+        net = fine_tune(base.network, [(v.frames, v.masks) for v in videos], steps=cfg.train_steps,
+                        lr=cfg.train_lr, seed=cfg.seed, on_step=on_step)
+    return write_checkpoint(out, arch=base.arch, model_state=net.state_dict(), step=cfg.train_steps,
+                            extra={"recipe": "model.train.lite.fine_tune", "steps": cfg.train_steps,
+                                   "lr": cfg.train_lr})
 
 
 def run_retraining(ws: Workspace, dataset_version: str, *, base: str | None = None, cfg: CycleConfig,

@@ -39,6 +39,12 @@ class AutoMaskConfig:
     vanish_frames: int = 5
     split_min_fraction: float = 0.2
 
+    @classmethod
+    def for_arch(cls, arch_name: str, **overrides: object) -> "AutoMaskConfig":
+        """The generator's defaults for a network: the official thresholds for SAM 2, the ones
+        calibrated for the lite default (see ``CALIBRATED``), then ``overrides``."""
+        return cls(**{**CALIBRATED.get(arch_name, {}), **overrides})  # type: ignore[arg-type]
+
     def __post_init__(self) -> None:
         if not self.points_per_layer or any(n < 1 for n in self.points_per_layer):
             raise InvalidInputError("points_per_layer needs at least one positive grid size, e.g. (32, 16, 4)")
@@ -50,3 +56,10 @@ class AutoMaskConfig:
                 raise InvalidInputError(f"{name} must be within [0, 1]")
         if not 0.0 <= self.crop_overlap_ratio < 1.0 or self.min_mask_region_area < 0 or self.reprompt_every < 0:
             raise InvalidInputError("crop_overlap_ratio must be in [0, 1); areas and intervals >= 0")
+
+
+# Thresholds calibrated per architecture, on DAVIS-2016 *train* first frames (never on the reported
+# val split): see model/weights/MODEL_CARD.md "Automatic masklets" for the sweep and the reason.
+CALIBRATED: dict[str, dict[str, object]] = {
+    "lite0": {},
+}

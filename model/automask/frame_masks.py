@@ -23,8 +23,8 @@ from sam2.utils.amg import (
 from model.automask.boxes import box_area, box_nms
 from model.automask.config import AutoMaskConfig
 from model.automask.regions import remove_small_regions
-from model.errors import InvalidInputError
 from model.network.device import autocast_for
+from model.network.lite.lite_sam import LiteSam
 from model.session.frames import check_frame, preprocess
 
 
@@ -52,17 +52,30 @@ def crop_boxes(height: int, width: int, cfg: AutoMaskConfig) -> tuple[list[list[
 
 
 def _crop_features(network, crop: np.ndarray, device):
-    image = preprocess(crop, int(network.image_size)).to(device)
+    """Encoded crop and the model-input size (x, y scale of normalised points)."""
+    if isinstance(network, LiteSam):
+        size = network.input_size(crop.shape[0], crop.shape[1])
+        image = network.preprocess(torch.from_numpy(np.ascontiguousarray(crop))[None], size)
+        return network.encode(image.to(device)), torch.tensor([size[1], size[0]], dtype=torch.float32)
+    s = int(network.image_size)
+    image = preprocess(crop, s).to(device)
     out = network.forward_image(image)
     _, feats, _, sizes = network._prepare_backbone_features(out)
     if network.directly_add_no_mem_embed:
         feats[-1] = feats[-1] + network.no_mem_embed
     maps = [f.permute(1, 2, 0).reshape(1, -1, *s) for f, s in zip(feats, sizes)]
-    return maps[-1], maps[:-1]
+    return (maps[-1], maps[:-1]), torch.tensor([s, s], dtype=torch.float32)
 
 
-def _decode(network, pix, high_res, points: torch.Tensor):
+def _decode(network, encoded, points: torch.Tensor):
+    """One positive click per row (points [b, 2] in model pixels) -> (logits [b, 3, h, w], IoU [b, 3])."""
     b = points.shape[0]
+    if isinstance(network, LiteSam):
+        coords = torch.cat([points[:, None, :], torch.zeros_like(points)[:, None, :]], dim=1)
+        labels = torch.tensor([[1, -1]], dtype=torch.int32, device=points.device).expand(b, -1)
+        masks, iou, _ = network.decode(encoded.select(0, b), points=coords, labels=labels, multimask=True)
+        return masks.float(), iou.float()
+    pix, high_res = encoded
     point_inputs = {"point_coords": points[:, None, :], "point_labels": torch.ones(b, 1, dtype=torch.int32,
                                                                                    device=points.device)}
     out = network._forward_sam_heads(
@@ -77,12 +90,11 @@ def _process_crop(network, frame: np.ndarray, crop_box: list[int], grid: np.ndar
     x0, y0, x1, y1 = crop_box
     crop = frame[y0:y1, x0:x1]
     ch, cw = crop.shape[:2]
-    s = int(network.image_size)
-    pix, high_res = _crop_features(network, crop, device)
+    encoded, scale = _crop_features(network, crop, device)
     keep_masks, keep_iou, keep_stab, keep_pts = [], [], [], []
     for start in range(0, len(grid), cfg.points_per_batch):
         pts = torch.as_tensor(grid[start:start + cfg.points_per_batch], dtype=torch.float32)
-        logits, iou = _decode(network, pix, high_res, (pts * s).to(device))
+        logits, iou = _decode(network, encoded, (pts * scale).to(device))
         logits, iou = logits.flatten(0, 1).cpu(), iou.flatten().cpu()
         pts_rep = (pts * torch.tensor([cw, ch])).repeat_interleave(logits.shape[0] // len(pts), dim=0)
         ok = iou > cfg.pred_iou_thresh
@@ -161,9 +173,3 @@ def _empty(h: int, w: int) -> FrameMasks:
     z = np.zeros((0, 4), np.float32)
     return FrameMasks(masks=np.zeros((0, h, w), bool), boxes=z, pred_iou=np.zeros(0, np.float32),
                       stability=np.zeros(0, np.float32), points=np.zeros((0, 2), np.float32), crop_boxes=z)
-
-
-def validate_frame(frame: object) -> np.ndarray:
-    if not isinstance(frame, np.ndarray):
-        raise InvalidInputError("automatic masks need a numpy uint8 [H, W, 3] frame")
-    return check_frame(frame, 0, None)

@@ -20,6 +20,8 @@ from model.automask.config import AutoMaskConfig
 from model.automask.frame_masks import FrameMasks, frame_masks
 from model.automask.regions import component_labels
 from model.network.refs import LoadedModel
+from model.session.lite_session import LiteSession
+from model.session.open_session import open_session
 from model.session.session import VideoSession
 
 
@@ -83,7 +85,7 @@ class _Track:
 def generate_masklets(model: LoadedModel, frames: Iterable[np.ndarray],
                       cfg: AutoMaskConfig = AutoMaskConfig()) -> list[MaskletProposal]:
     """Automatic masklets of a video (frames: sequence or iterator of uint8 [H, W, 3])."""
-    session = VideoSession(model)
+    session = open_session(model)
     recorder = _Recorder(frames, keep=session.keep + 4)
     session.init(iter(recorder))
     first = recorder.recent[0]
@@ -107,7 +109,7 @@ def generate_masklets(model: LoadedModel, frames: Iterable[np.ndarray],
     return [_proposal(t, cfg) for t in tracks.values()]
 
 
-def _add_objects(session: VideoSession, tracks: dict[int, _Track], found: FrameMasks, frame: int,
+def _add_objects(session: VideoSession | LiteSession, tracks: dict[int, _Track], found: FrameMasks, frame: int,
                  tracked: np.ndarray | None, cfg: AutoMaskConfig) -> None:
     for m, iou, stab in zip(found.masks, found.pred_iou, found.stability):
         if tracked is not None and len(tracked) and _max_iou(m, tracked) >= cfg.dedup_iou:

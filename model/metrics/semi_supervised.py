@@ -17,7 +17,7 @@ import torch
 from model.errors import InvalidInputError
 from model.metrics.vos import SequenceScore, score_object
 from model.network.refs import LoadedModel
-from model.session.session import VideoSession
+from model.session.open_session import open_session
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,14 @@ def first_appearances(id_maps: np.ndarray) -> dict[int, int]:
 
 
 def track_sequence(model: LoadedModel, frames: list[np.ndarray], prompts: dict[int, tuple[int, np.ndarray]],
-                   on_frame: Callable[[int], None] | None = None) -> dict[int, np.ndarray]:
-    """Prompt each object (id -> (frame, bool mask [H, W])) and propagate forward.
+                   on_frame: Callable[[int], None] | None = None,
+                   make_session: Callable[[LoadedModel], object] = open_session) -> dict[int, np.ndarray]:
+    """Prompt each object (id -> (frame, bool mask [H, W])) and propagate forward
+    (``make_session``: the session of the model, e.g. an ablation of it).
 
     Returns object id -> bool [T, H, W] predicted masks (non-overlapping).
     """
-    session = VideoSession(model).init(frames)
+    session = make_session(model).init(frames)
     for obj, (t, mask) in sorted(prompts.items(), key=lambda kv: kv[1][0]):
         session.add_prompt(t, obj, mask=mask)
     h, w = frames[0].shape[:2]
@@ -61,7 +63,8 @@ def track_sequence(model: LoadedModel, frames: list[np.ndarray], prompts: dict[i
 
 
 def evaluate_sequence(model: LoadedModel, name: str, frames: list[np.ndarray], id_maps: np.ndarray,
-                      on_frame: Callable[[int], None] | None = None) -> SequenceResult:
+                      on_frame: Callable[[int], None] | None = None,
+                      make_session: Callable[[LoadedModel], object] = open_session) -> SequenceResult:
     """Score ``model`` and the copy-mask baseline on one sequence.
 
     frames: T uint8 [H, W, 3]; id_maps: int [T, H, W] ground-truth object ids (0 background).
@@ -73,7 +76,7 @@ def evaluate_sequence(model: LoadedModel, name: str, frames: list[np.ndarray], i
     if not first:
         raise InvalidInputError(f"sequence {name}: the ground truth has no object")
     prompts = {obj: (t, id_maps[t] == obj) for obj, t in first.items()}
-    predicted = track_sequence(model, frames, prompts, on_frame=on_frame)
+    predicted = track_sequence(model, frames, prompts, on_frame=on_frame, make_session=make_session)
     model_scores, base_scores = [], []
     for obj, t0 in sorted(first.items()):
         later = list(range(t0 + 1, len(frames)))

@@ -90,6 +90,17 @@ def tiny_cpu() -> ArchSpec:
     return ArchSpec(name="tiny-cpu", config=OFFICIAL_CONFIGS["tiny"], overrides=TINY_CPU_OVERRIDES)
 
 
+LITE_CONFIG = "maskloop-lite"
+
+
+def lite0() -> ArchSpec:
+    """The CPU default: EfficientNet-Lite0 encoder (ImageNet, frozen) + SAM 2 prompt encoder and
+    mask decoder + affinity memory (model/network/lite/lite_sam.py)."""
+    from model.network.lite.lite_sam import LiteConfig
+
+    return ArchSpec(name="lite0", config=LITE_CONFIG, overrides=LiteConfig().to_overrides())
+
+
 def official(size: str) -> ArchSpec:
     """An official SAM 2.1 architecture: size is tiny, small, base+ or large."""
     if size not in OFFICIAL_CONFIGS:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from model.errors import InvalidInputError
-from model.network.architecture import PREDICTOR_OVERRIDES, ArchSpec
+from model.network.architecture import LITE_CONFIG, PREDICTOR_OVERRIDES, ArchSpec
 
 
 def build_network(arch: ArchSpec, *, predictor: bool = False) -> torch.nn.Module:
@@ -13,7 +13,18 @@ def build_network(arch: ArchSpec, *, predictor: bool = False) -> torch.nn.Module
 
     predictor: build ``sam2.sam2_video_predictor.SAM2VideoPredictor`` (the official inference
     class, used by parity tests and benchmarks) instead of the plain ``SAM2Base``.
+    The lite architecture (``config == "maskloop-lite"``) builds a :class:`LiteSam` whose image
+    encoder already holds the packaged ImageNet weights (its other weights are random).
     """
+    if arch.config == LITE_CONFIG:
+        from model.network.lite.efficientnet_lite import pretrained_lite0
+        from model.network.lite.lite_sam import LiteConfig, LiteSam
+
+        if predictor:
+            raise InvalidInputError("the official predictor exists only for SAM 2 architectures")
+        network = LiteSam(LiteConfig.from_overrides(arch.overrides))
+        network.encoder.load_state_dict(pretrained_lite0().state_dict())
+        return network.eval()
     import sam2  # noqa: F401  (initialises the package's hydra config module)
     from hydra import compose
     from hydra.utils import instantiate

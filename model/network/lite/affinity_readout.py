@@ -1,0 +1,53 @@
+"""Training-free memory readout: label propagation over frozen image features.
+
+Each query cell of the current frame takes the ``top_k`` most similar memory cells (cosine
+similarity of L2-normalised features), softmax-weights them at ``temperature`` and averages their
+per-object mask values. Cells of non-conditioning (recent) memory frames farther than ``radius``
+cells from the query are ignored: objects move little between neighbouring frames. Every object
+of a group is read out by the same weights in one matrix product.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def readout_keys(s8: torch.Tensor, s16: torch.Tensor) -> torch.Tensor:
+    """Frozen stride-8 [B,C8,2h,2w] and stride-16 [B,C16,h,w] features -> keys [B,C8+C16,h,w]
+    (each level L2-normalised over channels, the concatenation scaled back to unit norm)."""
+    a = F.avg_pool2d(s8.float(), 2, ceil_mode=True)[..., : s16.shape[-2], : s16.shape[-1]]
+    return torch.cat([F.normalize(a, dim=1), F.normalize(s16.float(), dim=1)], dim=1) * (0.5 ** 0.5)
+
+
+def local_mask(h: int, w: int, radius: float, device: torch.device | str = "cpu") -> torch.Tensor:
+    """bool [h*w, h*w]: True where two cells of an h x w grid lie within ``radius`` cells."""
+    yy, xx = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
+    pos = torch.stack([yy.flatten(), xx.flatten()], dim=1).float()
+    return torch.cdist(pos, pos) <= radius
+
+
+def affinity_readout(query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, *,
+                     is_local: list[bool], near: torch.Tensor, top_k: int,
+                     temperature: float) -> torch.Tensor:
+    """Mask values of the memory frames, read at the query frame.
+
+    query: keys of the current frame [C, h, w]; keys: memory frames' keys [T, C, h, w]; values:
+    per-object mask probabilities on the memory frames [T, N, h, w] in [0, 1]; is_local: per
+    memory frame, whether only cells within the radius count; near: :func:`local_mask` of the
+    grid, bool [h*w, h*w]. Returns probabilities [N, h, w].
+    """
+    t, c, h, w = keys.shape
+    q = query.reshape(c, h * w).t()                                   # [P, C]
+    k = keys.reshape(t, c, h * w).permute(1, 0, 2).reshape(c, t * h * w)
+    aff = (q @ k).view(h * w, t, h * w)                               # [P, T, P]
+    if any(is_local):
+        sel = torch.tensor(is_local, device=aff.device)
+        far = (~near)[:, None, :] & sel[None, :, None]
+        aff = aff.masked_fill(far, float("-inf"))
+    aff = aff.view(h * w, t * h * w)
+    top, idx = aff.topk(min(top_k, aff.shape[1]), dim=1)              # [P, K]
+    weight = torch.softmax(top / temperature, dim=1)
+    v = values.float().permute(0, 2, 3, 1).reshape(t * h * w, -1)    # [T*P, N]
+    out = (weight[..., None] * v[idx]).sum(dim=1)                     # [P, N]
+    return out.t().reshape(-1, h, w)

@@ -1,0 +1,250 @@
+"""Video session of the lite default network (same contract as :class:`VideoSession`).
+
+    session = LiteSession(load_model("builtin:default"))
+    session.init(frames)                       # sequence or iterator of uint8 [H, W, 3]
+    mask = session.add_prompt(0, obj_id=1, points=[[x, y]], labels=[1])   # bool [H, W]
+    for frame_idx, obj_ids, mask_logits, object_scores in session.propagate():
+        ...                                    # mask_logits float32 [N, 1, H, W]; scores [N]
+
+Per frame the image encoder runs once; the affinity memory reads every tracked object out in one
+product per memory layout, and the decoder turns each readout (its dense prompt) into a mask, all
+objects of a layout in one batch. A prompt on a frame the object was already tracked on is a
+correction: the memory's readout there is the decoder's dense prompt beside the clicks, and the
+corrected mask becomes a conditioning frame for what follows.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from model.errors import InvalidInputError, NotFoundError
+from model.network.device import autocast_for
+from model.network.lite.lite_sam import FrameFeatures, LiteSam, mask_values, readout_prompt
+from model.network.refs import LoadedModel
+from model.session.affinity_memory import AffinityMemory
+from model.session.frames import FrameSource
+from model.session.objects import ObjectRegistry
+from model.session.prompts import point_inputs
+
+NO_OBJ_SCORE = -1024.0
+MASK_PROMPT_LOGIT = 20.0
+HISTORY = 4096  # past (object, frame) mask values kept for corrections (~1.7 KB each at 640 px)
+
+Step = tuple[int, tuple[int, ...], torch.Tensor, torch.Tensor]
+
+
+class LiteSession:
+    """Interactive and streamed inference of :class:`LiteSam` over one video."""
+
+    def __init__(self, model: LoadedModel, *, feature_cache: int = 2, readout_only: bool = False) -> None:
+        """readout_only: track with the training-free affinity readout alone (the memory's
+        probabilities thresholded at 0.5, no decoder): the ablation the model card compares."""
+        if not isinstance(model.network, LiteSam):
+            raise InvalidInputError("LiteSession needs the lite network; use open_session(model)")
+        self.network: LiteSam = model.network
+        self.device = model.device
+        self.keep = self.network.cfg.recent + 2
+        self._capacity = feature_cache
+        self.readout_only = readout_only
+        self.frames: FrameSource | None = None
+
+    # ------------------------------------------------------------------ setup
+    def init(self, frames: Iterable[np.ndarray]) -> LiteSession:
+        """Attach a video: a sequence (random access) or an iterator (streamed) of uint8 [H,W,3]."""
+        self._size: tuple[int, int] | None = None
+        self.frames = FrameSource(frames, image_size=0, window=self.keep + 2, transform=self._transform)
+        self._size = self.network.input_size(self.frames.height, self.frames.width)
+        cfg = self.network.cfg
+        self.memory = AffinityMemory(recent=cfg.recent, top_k=cfg.top_k, temperature=cfg.temperature,
+                                     radius=cfg.radius)
+        self.objects = ObjectRegistry()
+        self._feats: OrderedDict[int, FrameFeatures] = OrderedDict()
+        self._prompted: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        self._history: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+        return self
+
+    def _transform(self, frame: np.ndarray) -> torch.Tensor:
+        if self._size is None:
+            self._size = self.network.input_size(frame.shape[0], frame.shape[1])
+        arr = frame if frame.flags.writeable and frame.flags.c_contiguous else np.array(frame)
+        return self.network.preprocess(torch.from_numpy(arr)[None], self._size)
+
+    @property
+    def obj_ids(self) -> tuple[int, ...]:
+        return tuple(self._need().objects.ids)
+
+    @property
+    def height(self) -> int:
+        return self._need().frames.height  # type: ignore[union-attr]
+
+    @property
+    def width(self) -> int:
+        return self._need().frames.width  # type: ignore[union-attr]
+
+    def _need(self) -> LiteSession:
+        if self.frames is None:
+            raise InvalidInputError("the session has no video; call init(frames) first")
+        return self
+
+    def _features(self, f: int) -> FrameFeatures:
+        if f in self._feats:
+            self._feats.move_to_end(f)
+            return self._feats[f]
+        feats = self.network.encode(self.frames.image(f).to(self.device))  # type: ignore[union-attr]
+        self.memory.put_keys(f, feats.keys[0])
+        self._feats[f] = feats
+        while len(self._feats) > self._capacity:
+            self._feats.popitem(last=False)
+        return feats
+
+    # ------------------------------------------------------------------ prompts
+    def add_prompt(self, frame_idx: int, obj_id: int, *, points: object = None, labels: object = None,
+                   box: object = None, mask: object = None) -> np.ndarray:
+        """Prompt ``obj_id`` on ``frame_idx`` with clicks (points [P,2] x,y in video pixels,
+        labels [P] 1/0), a box [x0,y0,x1,y1] or a bool mask [H,W]; replaces earlier prompts of
+        the object on that frame. Returns the object's mask there, bool [H, W]."""
+        self._need()
+        if mask is not None and (points is not None or box is not None):
+            raise InvalidInputError("give either a mask or points/box on one frame, not both")
+        if not isinstance(frame_idx, (int, np.integer)) or not self.frames.has(int(frame_idx)):
+            raise NotFoundError(f"frame {frame_idx} does not exist in this video; prompt an existing frame")
+        f = int(frame_idx)
+        h, w = self.height, self.width
+        hin, win = self._size  # type: ignore[misc]
+        if mask is not None:
+            m = _check_mask(mask, h, w)
+        else:
+            pts = point_inputs(points, labels, box, height=h, width=w, image_size=1)
+        obj = self.objects.index(obj_id, create=True)
+        self.memory.add_object(obj)
+        with torch.inference_mode(), autocast_for(self.device):
+            feats = self._features(f)
+            grid = feats.embedding.shape[-2:]
+            if mask is not None:
+                full = torch.from_numpy(m)[None, None].float().to(self.device)
+                video = (full * 2 - 1) * MASK_PROMPT_LOGIT
+                score = torch.full((1,), 10.0, device=self.device)
+                value = mask_values(full, grid)[0]
+            else:
+                coords = pts["point_coords"].to(self.device) * torch.tensor([win, hin], device=self.device)
+                labs = pts["point_labels"].to(self.device)
+                if not (labs >= 2).any():  # no box: pad as SAM 2 does
+                    coords = torch.cat([coords, torch.zeros(1, 1, 2, device=self.device)], dim=1)
+                    labs = torch.cat([labs, -torch.ones(1, 1, dtype=labs.dtype, device=self.device)], dim=1)
+                dense = self._prior(obj, f, feats)
+                if dense is not None and not (dense > 0).any():
+                    dense = None  # the object was lost on this frame: the clicks alone decide
+                multimask = dense is None and pts["point_labels"].shape[1] == 1
+                out, iou, obj_logit = self.network.decode(feats, points=coords, labels=labs,
+                                                          mask_logits=dense, multimask=multimask)
+                best = iou.argmax(dim=1)
+                logits = out[torch.arange(1), best][:, None].float()
+                score = obj_logit[:, 0].float().clamp(min=0.5)  # the user says the object is there
+                value = mask_values(torch.sigmoid(logits), grid)[0]
+                video = self._to_video(logits)
+        self.memory.put(obj, f, value, cond=True)
+        self._prompted[(obj, f)] = (video[0].cpu(), score.cpu())
+        if mask is not None:
+            return m.copy()
+        return (video[0, 0] > 0).cpu().numpy()
+
+    def _prior(self, obj: int, f: int, feats: FrameFeatures) -> torch.Tensor | None:
+        """Dense prompt for a correction on a tracked frame: the object's mask there so far (as
+        SAM 2 feeds the previous logits of a corrected frame back to its decoder)."""
+        prev = self.memory.tracked[obj].get(f)
+        if prev is None:
+            prev = self._history.get((obj, f))
+        if prev is None and f in self.memory.cond[obj]:
+            prev = self.memory.cond[obj][f]
+        if prev is None:
+            return None
+        return readout_prompt(prev.float()[None])
+
+    # ------------------------------------------------------------------ propagation
+    def propagate(self, start: int | None = None, reverse: bool = False,
+                  end: int | None = None) -> Iterator[Step]:
+        """Track every prompted object from ``start`` (default: the earliest prompted frame)
+        forward (or backward with ``reverse``) to ``end`` (default: the video's end/start).
+
+        Yields (frame_idx, obj_ids, mask_logits float32 [N,1,H,W] at video resolution,
+        object_scores float32 [N] (presence logits)). Objects get -1024 before their first
+        prompt in the direction of travel.
+        """
+        self._need()
+        if len(self.objects) == 0:
+            raise InvalidInputError("no object has a prompt yet; call add_prompt first")
+        if start is None:
+            start = min(t for per in self.memory.cond.values() for t in per)
+        if not self.frames.has(start):
+            raise NotFoundError(f"start frame {start} does not exist in this video")
+        step = -1 if reverse else 1
+        f = start
+        while (end is None or (f >= end if reverse else f <= end)) and f >= 0 and self.frames.has(f):
+            with torch.inference_mode(), autocast_for(self.device):
+                logits, scores = self._track_frame(f, reverse)
+            self.memory.prune(f, reverse)
+            if self.frames.streaming and not reverse:
+                self.frames.release_before(f - self.keep)
+            yield f, self.obj_ids, logits, scores
+            f += step
+
+    def _track_frame(self, f: int, reverse: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        n = len(self.objects)
+        h, w = self.height, self.width
+        logits = torch.full((n, 1, h, w), NO_OBJ_SCORE)
+        scores = torch.full((n,), NO_OBJ_SCORE)
+        groups: dict[tuple, list[int]] = {}
+        for obj in range(n):
+            if f in self.memory.cond[obj] and (obj, f) in self._prompted:
+                logits[obj], scores[obj] = self._prompted[(obj, f)][0], self._prompted[(obj, f)][1][0]
+            elif self.memory.is_tracked_from(obj, f, reverse):
+                groups.setdefault(self.memory.layout(obj, f, reverse), []).append(obj)
+        if not groups:
+            return logits, scores
+        feats = self._features(f)
+        grid = feats.embedding.shape[-2:]
+        for layout, objs in groups.items():
+            probs = self.memory.read(objs, f, feats.keys[0], layout)
+            if self.readout_only:
+                out = readout_prompt(probs)
+                obj_logit = torch.where(probs.flatten(1).amax(1, keepdim=True) > 0.5, 1.0, -1.0)
+            else:
+                out, _, obj_logit = self.network.decode(feats.select(0, len(objs)),
+                                                        mask_logits=readout_prompt(probs))
+            out = out.float()
+            present = obj_logit[:, 0].float() > 0
+            out = torch.where(present[:, None, None, None], out, torch.full_like(out, NO_OBJ_SCORE))
+            values = mask_values(torch.sigmoid(out), grid)
+            for row, obj in enumerate(objs):
+                self.memory.put(obj, f, values[row], cond=False)
+                self._history[(obj, f)] = values[row].half()
+                self._history.move_to_end((obj, f))
+            while len(self._history) > HISTORY:
+                self._history.popitem(last=False)
+            idx = torch.tensor(objs)
+            logits[idx] = self._to_video(out).cpu()
+            scores[idx] = obj_logit[:, 0].float().cpu()
+        return logits, scores
+
+    def _to_video(self, low_res: torch.Tensor) -> torch.Tensor:
+        """float [N,1,h,w] logits -> float32 [N,1,H,W] at the video's resolution (bilinear)."""
+        return F.interpolate(low_res.float(), size=(self.height, self.width), mode="bilinear",
+                             align_corners=False)
+
+
+def _check_mask(mask: object, height: int, width: int) -> np.ndarray:
+    m = np.asarray(mask)
+    if m.shape != (height, width):
+        raise InvalidInputError(f"mask is {m.shape} but frames are {(height, width)}; give a [H, W] mask")
+    if m.dtype != np.bool_:
+        if not np.isin(np.unique(m), (0, 1)).all():
+            raise InvalidInputError("mask must be boolean (or 0/1); threshold it first")
+        m = m.astype(bool)
+    if not m.any():
+        raise InvalidInputError("mask is empty; draw the object or prompt with points instead")
+    return m
