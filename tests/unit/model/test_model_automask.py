@@ -72,7 +72,7 @@ def test_connected_components_and_region_cleanup() -> None:
 def fake_decoder(masks_per_point):
     """A decoder returning hand-made logits: every point gets the same 3 candidates."""
 
-    def decode(network, pix, high_res, points):
+    def decode(network, encoded, points):
         logits = torch.stack([torch.as_tensor(m, dtype=torch.float32) * 40 - 20 for m in masks_per_point])
         b = points.shape[0]
         ious = torch.tensor([0.95, 0.5, 0.9])
@@ -105,7 +105,7 @@ def test_filters_on_hand_made_masks(tiny, monkeypatch) -> None:
     assert len(out2.masks) >= 1
     # stability: a mask whose logits sit at the threshold is unstable and filtered
     flat = np.zeros((s, s), np.float32)
-    monkeypatch.setattr(fm_mod, "_decode", lambda n, p, h, pts: (
+    monkeypatch.setattr(fm_mod, "_decode", lambda n, enc, pts: (
         torch.from_numpy(flat)[None, None].expand(pts.shape[0], 3, -1, -1) + 0.5, torch.ones(pts.shape[0], 3)))
     assert len(frame_masks(tiny.network, frame, AutoMaskConfig(points_per_layer=(2,)), tiny.device).masks) == 0
 
