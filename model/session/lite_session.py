@@ -29,7 +29,7 @@ from model.network.refs import LoadedModel
 from model.session.affinity_memory import AffinityMemory
 from model.session.frames import FrameSource
 from model.session.objects import ObjectRegistry
-from model.session.prompts import point_inputs
+from model.session.prompts import check_mask, point_inputs
 
 NO_OBJ_SCORE = -1024.0
 MASK_PROMPT_LOGIT = 20.0
@@ -117,7 +117,7 @@ class LiteSession:
         h, w = self.height, self.width
         hin, win = self._size  # type: ignore[misc]
         if mask is not None:
-            m = _check_mask(mask, h, w)
+            m = check_mask(mask, height=h, width=w)
         else:
             pts = point_inputs(points, labels, box, height=h, width=w, image_size=1)
         obj = self.objects.index(obj_id, create=True)
@@ -235,16 +235,3 @@ class LiteSession:
         """float [N,1,h,w] logits -> float32 [N,1,H,W] at the video's resolution (bilinear)."""
         return F.interpolate(low_res.float(), size=(self.height, self.width), mode="bilinear",
                              align_corners=False)
-
-
-def _check_mask(mask: object, height: int, width: int) -> np.ndarray:
-    m = np.asarray(mask)
-    if m.shape != (height, width):
-        raise InvalidInputError(f"mask is {m.shape} but frames are {(height, width)}; give a [H, W] mask")
-    if m.dtype != np.bool_:
-        if not np.isin(np.unique(m), (0, 1)).all():
-            raise InvalidInputError("mask must be boolean (or 0/1); threshold it first")
-        m = m.astype(bool)
-    if not m.any():
-        raise InvalidInputError("mask is empty; draw the object or prompt with points instead")
-    return m

@@ -45,8 +45,8 @@ def point_inputs(
     return {"point_coords": scaled[None], "point_labels": torch.from_numpy(labs)[None]}
 
 
-def mask_input(mask: object, *, height: int, width: int, image_size: int) -> torch.Tensor:
-    """bool [H, W] mask at video resolution -> float32 [1, 1, S, S] binary (as SAM 2 resizes it)."""
+def check_mask(mask: object, *, height: int, width: int) -> np.ndarray:
+    """A prompt mask: bool (or 0/1) [H, W] of the video's size, not empty -> bool [H, W]."""
     m = np.asarray(mask)
     if m.shape != (height, width):
         raise InvalidInputError(f"mask is {m.shape} but frames are {(height, width)}; give a [H, W] mask")
@@ -56,6 +56,12 @@ def mask_input(mask: object, *, height: int, width: int, image_size: int) -> tor
         m = m.astype(bool)
     if not m.any():
         raise InvalidInputError("mask is empty; draw the object or prompt with points instead")
+    return m
+
+
+def mask_input(mask: object, *, height: int, width: int, image_size: int) -> torch.Tensor:
+    """bool [H, W] mask at video resolution -> float32 [1, 1, S, S] binary (as SAM 2 resizes it)."""
+    m = check_mask(mask, height=height, width=width)
     t = torch.from_numpy(m)[None, None].float()
     if t.shape[-2:] != (image_size, image_size):
         t = F.interpolate(t, size=(image_size, image_size), mode="bilinear", align_corners=False, antialias=True)
