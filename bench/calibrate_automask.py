@@ -1,6 +1,8 @@
 """Calibrate automask thresholds on DAVIS-2016 *train* first frames (never the reported val split).
 
-    .venv/bin/python bench/calibrate_automask.py MODEL_REF ../shared/data/davis2016_train [THREADS]
+    .venv/bin/python bench/calibrate_automask.py MODEL_REF ../shared/data/davis2016_train [THREADS] [LAYERS]
+
+LAYERS: grid points per side of each crop layer, comma-separated (default 32,16,4, App. D.1).
 """
 import sys, time, json, itertools
 sys.path.insert(0, '.')
@@ -13,7 +15,7 @@ from model.automask.config import AutoMaskConfig
 from model.automask.frame_masks import frame_masks
 from model.network.refs import load_model
 root = Path(sys.argv[2]); m = load_model(sys.argv[1])
-layers = (32, 16, 4)
+layers = tuple(int(v) for v in sys.argv[4].split(',')) if len(sys.argv) > 4 else (32, 16, 4)
 cfg = AutoMaskConfig(points_per_layer=layers, pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masks=10000)
 recs = []
 for seq in resolve_sequences(root, None):

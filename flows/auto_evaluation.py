@@ -93,11 +93,14 @@ def recall_at(per_frame: list[dict[int, float]], threshold: float = RECALL_IOU) 
 
 
 def evaluate_auto(root: Path, *, model, sequences: list[str] | None = None, config=None,
+                  every_frame: bool = False,
                   on_sequence: Callable[[str], None] | None = None) -> AutoEvalReport:
     """Run the automatic generator of the loaded ``model`` on frame 0 of each (named) sequence.
 
-    config: an ``AutoMaskConfig`` (default: the generator's own); on_sequence(name) is called
-    after each sequence (progress display).
+    config: an ``AutoMaskConfig`` (default: the generator's own); every_frame: score every frame
+    of each sequence instead, each as its own row ``SEQUENCE@K`` (K the frame's position; frames
+    without an object add no recall term); on_sequence(name) is called after each sequence
+    (progress display).
     """
     from flows.evaluation import read_sequence, resolve_sequences
     from model.automask.config import AutoMaskConfig
@@ -107,13 +110,14 @@ def evaluate_auto(root: Path, *, model, sequences: list[str] | None = None, conf
     cfg = config if config is not None else AutoMaskConfig.for_arch(model.arch.name)
     results: dict[str, AutoSequenceResult] = {}
     for name in wanted:
-        frames, id_maps = read_sequence(root, name, first_only=True)
-        start = time.perf_counter()
-        found = frame_masks(model.network, frames[0], cfg, model.device)
-        seconds = time.perf_counter() - start
-        results[name] = AutoSequenceResult(proposals=len(found.masks),
-                                           best_iou=best_ious(found.masks, id_maps[0]),
-                                           seconds=seconds)
+        frames, id_maps = read_sequence(root, name, first_only=not every_frame)
+        for k, (frame, ids) in enumerate(zip(frames, id_maps)):
+            start = time.perf_counter()
+            found = frame_masks(model.network, frame, cfg, model.device)
+            seconds = time.perf_counter() - start
+            row = f"{name}@{k}" if every_frame else name
+            results[row] = AutoSequenceResult(proposals=len(found.masks),
+                                              best_iou=best_ious(found.masks, ids), seconds=seconds)
         if on_sequence is not None:
             on_sequence(name)
     return AutoEvalReport(sequences=results)

@@ -28,7 +28,7 @@ def engine(
                                         help="Point grid on the first frame (one layer, no crops)."),
     pred_iou_thresh: float = typer.Option(0.5, "--pred-iou-thresh", min=0.0, max=1.0,
                                           help="Keep masks whose predicted IoU reaches this."),
-    stability_thresh: float = typer.Option(0.7, "--stability-thresh", min=0.0, max=1.0,
+    stability_thresh: float = typer.Option(0.5, "--stability-thresh", min=0.0, max=1.0,
                                            help="Keep masks whose stability score reaches this."),
     max_masks: int = typer.Option(10, "--max-masks", min=1, help="Masklets proposed per video at most."),
     train_steps: int = typer.Option(80, "--train-steps", min=1, help="Optimisation steps per retraining."),

@@ -33,6 +33,8 @@ def evaluate(
                                                         help=_PPS_HELP)] = None,
     split_object: Annotated[list[str] | None, typer.Option("--split-object",
                                                            help=_SPLIT_HELP)] = None,
+    every_frame: Annotated[bool, typer.Option(
+        "--every-frame", help="With --auto: score every frame (rows SEQUENCE@K), not frame 0 only.")] = False,
 ) -> None:
     """Evaluate a model: first-frame masks as prompts, J/F/J&F on every later frame.
 
@@ -49,12 +51,14 @@ def evaluate(
     ref = model or settings.default_model
     if points_per_side is not None and not auto:
         raise InvalidInputError("--points-per-side applies to --auto only")
+    if every_frame and not auto:
+        raise InvalidInputError("--every-frame applies to --auto only")
     splits = [ObjectSplit.parse(s) for s in split_object or []]
     wanted = [s.strip() for s in sequences.split(",") if s.strip()] if sequences else None
     names = resolve_sequences(data, wanted)
     loaded = load_model(ref, device=settings.device)
     if auto:
-        _auto(data, names, loaded, ref, points_per_side, as_json)
+        _auto(data, names, loaded, ref, points_per_side, as_json, every_frame)
     else:
         _semi_supervised(data, names, loaded, ref, splits, as_json)
 
@@ -90,7 +94,7 @@ def _semi_supervised(data: Path, names: list[str], loaded, ref: str, splits, as_
 
 
 def _auto(data: Path, names: list[str], loaded, ref: str, points_per_side: int | None,
-          as_json: bool) -> None:
+          as_json: bool, every_frame: bool = False) -> None:
 
     from rich.console import Console
     from rich.progress import Progress
@@ -104,9 +108,9 @@ def _auto(data: Path, names: list[str], loaded, ref: str, points_per_side: int |
         config = AutoMaskConfig.for_arch(loaded.arch.name, points_per_layer=(points_per_side,))
     err = Console(stderr=True)
     with Progress(console=err, transient=True, disable=as_json) as progress:
-        task = progress.add_task("auto masks (first frames)", total=len(names))
+        task = progress.add_task("auto masks", total=len(names))
         report = evaluate_auto(data, model=loaded, sequences=names, config=config,
-                               on_sequence=lambda _name: progress.advance(task))
+                               every_frame=every_frame, on_sequence=lambda _name: progress.advance(task))
     if as_json:
         typer.echo(json.dumps(report.as_json()))
         return
@@ -115,7 +119,7 @@ def _auto(data: Path, names: list[str], loaded, ref: str, points_per_side: int |
         table.add_column(col, justify="right" if col == "proposals" else "left")
     for name, row in report.sequences.items():
         ious = "  ".join(f"{obj}: {iou:.3f}" for obj, iou in sorted(row.best_iou.items()))
-        table.add_row(name, str(row.proposals), ious or "(no object on frame 0)")
+        table.add_row(name, str(row.proposals), ious or "(no object on this frame)")
     Console().print(table)
     recall = report.recall_at_50
     n_objects = sum(len(r.best_iou) for r in report.sequences.values())

@@ -11,7 +11,8 @@ class CycleConfig:
 
     model_name: registered model (catalog and MLflow registry) whose ``champion`` the cycle uses.
     Generation (SAM 2 App. D.1 style grid on the first frame): points_per_side, pred_iou_thresh,
-    stability_thresh, max_masks, min_region_area (px). Review: review_passes is how many times the
+    stability_thresh, max_masks, min_region_area (px); 0.5 / 0.5 sit below the default model's
+    calibration (model.automask.config.CALIBRATED, 0.7 / 0.5), so a round proposes what it finds. Review: review_passes is how many times the
     oracle reviews refined masklets before it gives up on one (then rejected); seconds_per_click
     and seconds_per_decision estimate the oracle's time like a person's. Training: train_steps
     optimisation steps of train_clip_len frames and at most train_max_objects objects, peak
@@ -22,7 +23,7 @@ class CycleConfig:
     model_name: str = "maskloop-sam2"
     points_per_side: int = 16
     pred_iou_thresh: float = 0.5
-    stability_thresh: float = 0.7
+    stability_thresh: float = 0.5
     max_masks: int = 10
     min_region_area: int = 20
     review_passes: int = 2

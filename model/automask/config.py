@@ -40,7 +40,7 @@ class AutoMaskConfig:
     split_min_fraction: float = 0.2
 
     @classmethod
-    def for_arch(cls, arch_name: str, **overrides: object) -> "AutoMaskConfig":
+    def for_arch(cls, arch_name: str, **overrides: object) -> AutoMaskConfig:
         """The generator's defaults for a network: the official thresholds for SAM 2, the ones
         calibrated for the lite default (see ``CALIBRATED``), then ``overrides``."""
         return cls(**{**CALIBRATED.get(arch_name, {}), **overrides})  # type: ignore[arg-type]
@@ -60,6 +60,10 @@ class AutoMaskConfig:
 
 # Thresholds calibrated per architecture, on DAVIS-2016 *train* first frames (never on the reported
 # val split): see model/weights/MODEL_CARD.md "Automatic masklets" for the sweep and the reason.
+# lite0: its predicted IoU sits at 0.73-0.90 and its stability at 0.26-0.85 (10th-90th percentile),
+# so the official 0.8 / 0.95 keep nothing (recall 0.00 on the 30 train first frames). 0.7 / 0.5 is
+# the strictest pair that keeps recall@0.5 >= 0.95 there (0.97, 1.0 proposal a frame); stability
+# 0.7 already drops it to 0.67 (bench/calibrate_automask.py, 16x16 grid, 2026-12-02).
 CALIBRATED: dict[str, dict[str, object]] = {
-    "lite0": {},
+    "lite0": {"pred_iou_thresh": 0.7, "stability_score_thresh": 0.5},
 }

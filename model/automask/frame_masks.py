@@ -16,7 +16,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from sam2.utils.amg import (
-    batched_mask_to_box, build_point_grid, calculate_stability_score, generate_crop_boxes,
+    batched_mask_to_box,
+    build_point_grid,
+    calculate_stability_score,
+    generate_crop_boxes,
     is_box_near_crop_edge,
 )
 
@@ -55,7 +58,7 @@ def _crop_features(network, crop: np.ndarray, device):
     """Encoded crop and the model-input size (x, y scale of normalised points)."""
     if isinstance(network, LiteSam):
         size = network.input_size(crop.shape[0], crop.shape[1])
-        image = network.preprocess(torch.from_numpy(np.ascontiguousarray(crop))[None], size)
+        image = network.preprocess(torch.from_numpy(np.array(crop))[None], size)  # a writable copy
         return network.encode(image.to(device)), torch.tensor([size[1], size[0]], dtype=torch.float32)
     s = int(network.image_size)
     image = preprocess(crop, s).to(device)
@@ -122,8 +125,8 @@ def _process_crop(network, frame: np.ndarray, crop_box: list[int], grid: np.ndar
     full = torch.zeros(len(data["masks"]), h, w, dtype=torch.bool)
     full[:, y0:y1, x0:x1] = data["masks"]
     data["masks"] = full
-    data["crop_boxes"] = torch.tensor([crop_box] * len(full), dtype=torch.float32)
-    return data
+    data["crop_boxes"] = torch.tensor(crop_box, dtype=torch.float32).expand(len(full), 4)
+    return data if len(full) else {}
 
 
 def frame_masks(network, frame: np.ndarray, cfg: AutoMaskConfig, device: torch.device) -> FrameMasks:

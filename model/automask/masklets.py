@@ -83,8 +83,10 @@ class _Track:
 
 
 def generate_masklets(model: LoadedModel, frames: Iterable[np.ndarray],
-                      cfg: AutoMaskConfig = AutoMaskConfig()) -> list[MaskletProposal]:
-    """Automatic masklets of a video (frames: sequence or iterator of uint8 [H, W, 3])."""
+                      cfg: AutoMaskConfig | None = None) -> list[MaskletProposal]:
+    """Automatic masklets of a video (frames: sequence or iterator of uint8 [H, W, 3]); cfg
+    defaults to the network's own thresholds (``AutoMaskConfig.for_arch``)."""
+    cfg = cfg if cfg is not None else AutoMaskConfig.for_arch(model.arch.name)
     session = open_session(model)
     recorder = _Recorder(frames, keep=session.keep + 4)
     session.init(iter(recorder))

@@ -234,3 +234,32 @@ def test_split_object_makes_a_new_id_from_a_frame_on(tmp_path: Path, capsys) -> 
     out = last_json(capsys)
     assert set(out["sequences"]) == {"clip"}
     assert 0.0 <= out["mean"]["JF"] <= 1.0
+
+
+def test_every_frame_scores_each_frame_as_its_own_row(tmp_path: Path, capsys, monkeypatch) -> None:
+    gt = make_davis(tmp_path / "d", ["aa"])
+    seen: list[np.ndarray] = []
+
+    def fake(network, frame, cfg, device):  # proposes object 1 of the frame it is given
+        ids = gt["aa"][len(seen)]
+        seen.append(frame)
+        return SimpleNamespace(masks=(ids == 1)[None], pred_iou=np.array([0.9]))
+
+    monkeypatch.setattr("model.automask.frame_masks.frame_masks", fake)
+    assert cli(tmp_path, "--data", str(tmp_path / "d"), "--auto", "--every-frame", "--json",
+               "--model", "builtin:tiny-cpu") == 0
+    auto = last_json(capsys)["auto"]
+    assert len(seen) == 2 and not np.array_equal(seen[0], seen[1])
+    assert set(auto["sequences"]) == {"aa@0", "aa@1"}
+    for k in (0, 1):
+        row = auto["sequences"][f"aa@{k}"]
+        assert row["proposals"] == 1 and row["best_iou"]["1"] == 1.0 and row["best_iou"]["2"] == 0.0
+    assert auto["recall_at_50"] == pytest.approx(0.5)
+
+
+def test_every_frame_needs_auto(tmp_path: Path, capsys) -> None:
+    make_davis(tmp_path / "d", ["aa"])
+    assert cli(tmp_path, "--data", str(tmp_path / "d"), "--every-frame",
+               "--model", "builtin:tiny-cpu") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--every-frame applies to --auto only" in err[0]

@@ -272,7 +272,7 @@ class LiteTrainer:
         torch.nn.utils.clip_grad_norm_(self.params, self.cfg.clip)
         self.opt.step()
         self.step += 1
-        out["loss"] = float(total)
+        out["loss"] = float(total.detach())
         out["lr"] = self.lr_at(self.step - 1)
         return out
 
