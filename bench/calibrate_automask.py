@@ -4,16 +4,22 @@
 
 LAYERS: grid points per side of each crop layer, comma-separated (default 32,16,4, App. D.1).
 """
-import sys, time, json, itertools
+import itertools
+import sys
+import time
+
 sys.path.insert(0, '.')
-import numpy as np, torch
+import numpy as np
+import torch
+
 torch.set_num_threads(int(sys.argv[3]) if len(sys.argv) > 3 else 2)
 from pathlib import Path
+
 from flows.evaluation import read_sequence, resolve_sequences
-from flows.auto_evaluation import best_ious
 from model.automask.config import AutoMaskConfig
 from model.automask.frame_masks import frame_masks
 from model.network.refs import load_model
+
 root = Path(sys.argv[2]); m = load_model(sys.argv[1])
 layers = tuple(int(v) for v in sys.argv[4].split(',')) if len(sys.argv) > 4 else (32, 16, 4)
 cfg = AutoMaskConfig(points_per_layer=layers, pred_iou_thresh=0.0, stability_score_thresh=0.0, max_masks=10000)

@@ -42,7 +42,11 @@ def engine(
 
     from flows.cycle.davis_workcopy import WorkCopyConfig
     from flows.cycle.engine_bench import (
-        EngineBenchConfig, check_workdir, choose_sequences, default_cycle, run_engine_bench,
+        EngineBenchConfig,
+        check_workdir,
+        choose_sequences,
+        default_cycle,
+        run_engine_bench,
     )
 
     cycle = replace(default_cycle(), points_per_side=points_per_side, pred_iou_thresh=pred_iou_thresh,
@@ -72,7 +76,7 @@ def engine(
         table.add_column(col, justify="left" if col in ("round", "sequences") else "right")
     table.add_row("0", "-", "-", "-", "-", "-", "-", "-", "-", "-", result.baseline_champion,
                   f"{result.baseline_JF:.3f}")
-    per = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+    per = lambda v: "-" if v is None else f"{v:.2f}"
     for row in doc["rounds"]:  # type: ignore[union-attr]
         table.add_row(str(row["round"]), ", ".join(row["sequences"]), str(row["proposed"]), str(row["accepted"]),
                       str(row["manual"]), f"{row['acceptance_rate']:.0%}",
