@@ -1,8 +1,8 @@
 """Automatic-masklet evaluation (``maskloop eval --auto``): grid proposals on each first frame.
 
 For every sequence of a dataset folder (the layouts :mod:`flows.evaluation` reads) the automatic
-mask generator runs once, on frame 0, and each ground-truth object of that frame gets the best IoU
-of any proposal with it. recall_at_50 is the share of ground-truth objects (all sequences) with a
+mask generator runs on frame 0 (with ``every_frame``, on every annotated frame, each its own row),
+and each ground-truth object of that frame gets the best IoU of any proposal with it. recall_at_50 is the share of ground-truth objects (all sequences) with a
 proposal at IoU >= 0.5 (``None`` when no first frame has an object); mean_proposals is per frame;
 seconds_per_frame is the mean wall time of the generator call alone.
 """

@@ -24,6 +24,7 @@ def build_network(arch: ArchSpec, *, predictor: bool = False) -> torch.nn.Module
             raise InvalidInputError("the official predictor exists only for SAM 2 architectures")
         network = LiteSam(LiteConfig.from_overrides(arch.overrides))
         network.encoder.load_state_dict(pretrained_lite0().state_dict())
+        network.encoder.fold_batchnorm()  # frozen: BatchNorm folded into the convolutions
         return network.eval()
     import sam2  # noqa: F401  (initialises the package's hydra config module)
     from hydra import compose

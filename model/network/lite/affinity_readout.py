@@ -42,9 +42,9 @@ def affinity_readout(query: torch.Tensor, keys: torch.Tensor, values: torch.Tens
     k = keys.reshape(t, c, h * w).permute(1, 0, 2).reshape(c, t * h * w)
     aff = (q @ k).view(h * w, t, h * w)                               # [P, T, P]
     if any(is_local):
-        sel = torch.tensor(is_local, device=aff.device)
-        far = (~near)[:, None, :] & sel[None, :, None]
-        aff = aff.masked_fill(far, float("-inf"))
+        far = ~near
+        for i in (i for i, local in enumerate(is_local) if local):
+            aff[:, i].masked_fill_(far, float("-inf"))                # in place: no [P, T, P] copy
     aff = aff.view(h * w, t * h * w)
     top, idx = aff.topk(min(top_k, aff.shape[1]), dim=1)              # [P, K]
     weight = torch.softmax(top / temperature, dim=1)

@@ -6,7 +6,8 @@ enlarged at most ``MAX_UPSCALE`` times), both sides rounded to multiples of 32 (
 (:meth:`encode`): the frozen encoder's pyramid -> the neck's image embedding (stride 16) and
 high-res maps (stride 4, 8) plus the readout keys (frozen, stride 16). The memory's readout of an
 object on a frame is given to the decoder as its dense (mask) prompt; clicks and boxes as sparse
-prompts, exactly SAM 2's prompt paths.
+prompts, exactly SAM 2's prompt paths, and also drawn as maps into the dense prompt
+(:mod:`model.network.lite.click_maps`: the tokens alone did not learn to localise).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sam2.modeling.sam.transformer import TwoWayTransformer
 from torch import nn
 
 from model.network.lite.affinity_readout import readout_keys
+from model.network.lite.click_maps import ClickEncoder
 from model.network.lite.efficientnet_lite import EfficientNetLite, Pyramid
 from model.network.lite.lite_neck import LiteNeck
 
@@ -34,7 +36,8 @@ class LiteConfig:
 
     long_side: model input long side in pixels; dim: decoder width; decoder_depth / heads /
     mlp_dim: the two-way transformer; top_k / temperature / radius / recent: the affinity
-    memory (radius in stride-16 cells, recent = non-conditioning frames kept).
+    memory (radius in stride-16 cells, recent = non-conditioning frames kept); click_maps: 1 adds
+    clicks and boxes drawn as maps to the dense prompt (:mod:`model.network.lite.click_maps`).
     """
 
     long_side: int = 864
@@ -46,6 +49,7 @@ class LiteConfig:
     temperature: float = 0.05
     radius: float = 7.0
     recent: int = 7
+    click_maps: int = 1
 
     def to_overrides(self) -> tuple[str, ...]:
         return tuple(f"{k}={getattr(self, k)}" for k in self.__dataclass_fields__)
@@ -101,6 +105,7 @@ class LiteSam(nn.Module):
             use_high_res_features=True, iou_prediction_use_sigmoid=True, pred_obj_scores=True,
             pred_obj_scores_mlp=True, use_multimask_token_for_obj_ptr=True,
         )
+        self.click_encoder = ClickEncoder(dim=d) if cfg.click_maps else None
         for p in self.encoder.parameters():
             p.requires_grad_(False)
 
@@ -187,6 +192,8 @@ class LiteSam(nn.Module):
             dense = pe.mask_downscaling(mask_logits)
         else:
             dense = pe.no_mask_embed.weight.reshape(1, -1, 1, 1).expand(b, -1, h, w)
+        if self.click_encoder is not None:
+            dense = dense + self.click_encoder(points, labels, (h, w))
         masks, iou, _, obj = self.mask_decoder.predict_masks(
             image_embeddings=emb, image_pe=self.dense_pe(h, w), sparse_prompt_embeddings=sparse,
             dense_prompt_embeddings=dense, repeat_image=False, high_res_features=list(feats.high_res),

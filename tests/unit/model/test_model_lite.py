@@ -10,7 +10,7 @@ import torch
 from model.errors import InvalidInputError, NotFoundError
 from model.network.architecture import lite0, tiny_cpu
 from model.network.checkpoint import write_checkpoint
-from model.network.lite.efficientnet_lite import pretrained_lite0
+from model.network.lite.efficientnet_lite import EfficientNetLite, pretrained_lite0
 from model.network.refs import LoadedModel, load_model
 from model.session.lite_session import NO_OBJ_SCORE, LiteSession
 from model.session.open_session import open_session
@@ -42,6 +42,19 @@ def test_encoder_port_gives_recorded_outputs() -> None:
     assert [tuple(t.shape[1:]) for t in levels] == [(24, 56, 56), (40, 28, 28), (112, 14, 14), (320, 7, 7)]
     assert np.allclose([float(t.mean()) for t in levels], [-0.2897, -0.387, 0.1583, -0.0279], atol=2e-3)
     assert np.allclose([float(t.std()) for t in levels], [7.7371, 7.0871, 5.7922, 2.446], atol=2e-3)
+
+
+def test_folded_encoder_gives_the_port_outputs() -> None:
+    """BatchNorm folded into the convolutions (what build_network ships) changes nothing but rounding."""
+    img = generate_clip(seed=4, n_frames=1, height=96, width=160, n_instruments=2).frames[0]
+    x = EfficientNetLite.normalize(torch.from_numpy(img).permute(2, 0, 1)[None].float())
+    with torch.no_grad():
+        plain, folded = pretrained_lite0().pyramid(x), pretrained_lite0().fold_batchnorm().pyramid(x)
+    for a, b in zip((plain.s4, plain.s8, plain.s16, plain.s32), (folded.s4, folded.s8, folded.s16, folded.s32)):
+        assert a.shape == b.shape and b.is_contiguous()
+        assert torch.allclose(a, b, atol=1e-3, rtol=1e-4)
+    built = load_model("builtin:lite0", device="cpu").network
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in built.encoder.modules())
 
 
 def test_open_session_picks_the_lite_session(lite, clip) -> None:
