@@ -20,11 +20,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from scipy import ndimage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.evaluation import read_sequence, resolve_sequences
+from model.metrics.click_annotator import next_click
 from model.metrics.semi_supervised import first_appearances
 from model.metrics.vos import jaccard, score_object
 from model.network.refs import load_model
@@ -33,21 +33,10 @@ from model.session.open_session import open_session
 
 def corrective_click(pred: np.ndarray, gt: np.ndarray) -> tuple[list[float], int]:
     """(x, y) at the interior of the largest error region of bool [H, W] masks, and its label."""
-    miss, extra = gt & ~pred, pred & ~gt
-    best = (0, None, 1)
-    for region, label in ((miss, 1), (extra, 0)):
-        lab, n = ndimage.label(region)
-        if n == 0:
-            continue
-        sizes = ndimage.sum(region, lab, range(1, n + 1))
-        k = int(np.argmax(sizes)) + 1
-        if sizes[k - 1] > best[0]:
-            best = (sizes[k - 1], lab == k, label)
-    if best[1] is None:
+    click = next_click(pred, gt)
+    if click is None:
         raise ValueError("no error region")
-    dist = ndimage.distance_transform_edt(np.pad(best[1], 1))[1:-1, 1:-1]
-    y, x = np.unravel_index(int(np.argmax(dist)), dist.shape)
-    return [float(x), float(y)], best[2]
+    return [click[0], click[1]], click[2]
 
 
 def track(session, n: int, ids: tuple[int, ...], start: int = 0) -> dict[int, dict[int, np.ndarray]]:

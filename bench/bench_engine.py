@@ -13,8 +13,9 @@ Defaults: 3 rounds x 3 sequences, 3 held out (12 sequences), the command's own d
 and size; ``--quick``: 2 rounds x 1 sequence, 1 held out, at most 8 frames per sequence.
 Last line: one JSON object: ours = the final champion's J&F on the held-out split, anchor = the
 first champion's (round 0) in the same run, their ratio, the copy-first-mask J&F, and per round
-the masklets proposed and accepted, acceptance rate and clicks per accepted masklet. The command's
-whole JSON object is kept in ``bench/results/engine.json``.
+the masklets proposed and accepted, acceptance rate and clicks per accepted masklet, and the three
+annotation phases (``--phases``: frames edited, clicks, seconds per frame, J&F; SAM 2 Table 1 is
+the anchor). The command's whole JSON object is kept in ``bench/results/engine.json``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def main() -> int:
         return 0
     size = (["--rounds", "2", "--videos-per-round", "1", "--val", "1", "--max-frames", "8"] if args.quick else
             ["--rounds", "3", "--videos-per-round", "3", "--val", "3"])
-    cmd = [sys.executable, "-m", "flows.cli", "bench", "engine", "--data", str(data), "--json",
+    cmd = [sys.executable, "-m", "flows.cli", "bench", "engine", "--data", str(data), "--json", "--phases",
            "--workdir", str(ROOT / "bench" / "results" / "engine"), *size, *args.extra]
     print("running: " + " ".join(cmd[1:]), flush=True)
     start = time.perf_counter()
@@ -68,6 +69,15 @@ def main() -> int:
         print(f"round {r['round']} ({', '.join(r['sequences'])}): proposed {r['proposed']}, accepted {r['accepted']} "
               f"({r['acceptance_rate']:.0%} of proposed), clicks/accepted {r['clicks_per_accepted']}, "
               f"champion {r['champion']} val J&F {r['val_JF']:.3f}", flush=True)
+    phases = doc.get("phases") or []
+    for p in phases:
+        print(f"phase {p['phase']}: frames edited {p['frames_edited_pct']:.1f}%, clicks/masklet "
+              f"{p['clicks_per_masklet']:.2f}, clicks/clicked frame {p['clicks_per_clicked_frame']:.2f}, "
+              f"{p['seconds_per_frame']:.2f} s/frame, J&F {p['JF']:.3f}", flush=True)
+    if len(phases) == 3 and phases[0]["frames_edited_pct"]:
+        print(f"phase 3 / phase 1 (SAM 2 Table 1: 19% / 100% frames edited): frames edited "
+              f"{phases[2]['frames_edited_pct'] / phases[0]['frames_edited_pct']:.2f}, clicks per masklet "
+              f"{phases[2]['clicks_per_masklet'] / max(1e-9, phases[0]['clicks_per_masklet']):.2f}", flush=True)
     ours, anchor = rounds[-1]["val_JF"], doc["baseline"]["val_JF"]
     print(json.dumps({
         "bench": "engine", "ran": True, "data": str(data), "rounds": len(rounds),
@@ -76,6 +86,8 @@ def main() -> int:
         "proposed": [r["proposed"] for r in rounds], "accepted": [r["accepted"] for r in rounds],
         "acceptance_rate": [r["acceptance_rate"] for r in rounds],
         "clicks_per_accepted": [r["clicks_per_accepted"] for r in rounds], "full": str(full.relative_to(ROOT)),
+        "phases": [{k: p[k] for k in ("phase", "frames_edited_pct", "clicks_per_masklet", "seconds_per_frame", "JF")}
+                   for p in phases],
         "wall_s": round(wall, 1)}))
     return 0
 

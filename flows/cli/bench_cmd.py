@@ -33,6 +33,8 @@ def engine(
     max_masks: int = typer.Option(10, "--max-masks", min=1, help="Masklets proposed per video at most."),
     train_steps: int = typer.Option(80, "--train-steps", min=1, help="Optimisation steps per retraining."),
     train_lr: float = typer.Option(1e-4, "--train-lr", min=0.0, help="Peak learning rate of retraining."),
+    phases: bool = typer.Option(False, "--phases", help="Also compare SAM 2's three annotation phases on the "
+                                "training videos with a click-level simulated annotator."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object as the last line."),
 ) -> None:
     """Run R rounds of the real cycle (champion's automatic masklets, oracle reviewer, refinement,
@@ -53,7 +55,8 @@ def engine(
                     stability_thresh=stability_thresh, max_masks=max_masks, train_steps=train_steps,
                     train_lr=train_lr)
     config = EngineBenchConfig(rounds=rounds, videos_per_round=videos_per_round, n_val=val, model=model,
-                               copy=WorkCopyConfig(stride=stride, max_frames=max_frames, width=width), cycle=cycle)
+                               copy=WorkCopyConfig(stride=stride, max_frames=max_frames, width=width), cycle=cycle,
+                               phases=phases)
     choose_sequences(data, config)  # a wrong --data or --workdir fails here, before the heavy imports
     check_workdir(data, workdir)
 
@@ -85,5 +88,13 @@ def engine(
                       "-" if row["promoted"] is None else ("yes" if row["promoted"] else "no"),
                       str(row["champion"]), f"{row['val_JF']:.3f}")
     Console(width=170).print(table)
+    if doc["phases"]:
+        ptable = Table(title="annotation phases on the training videos (same simulated annotator, same IoU target)")
+        for col in ("phase", "frames edited %", "clicks/masklet", "clicks/clicked frame", "s/frame", "J&F"):
+            ptable.add_column(col, justify="right")
+        for p in doc["phases"]:  # type: ignore[union-attr]
+            ptable.add_row(str(p["phase"]), f"{p['frames_edited_pct']:.1f}", f"{p['clicks_per_masklet']:.2f}",
+                           f"{p['clicks_per_clicked_frame']:.2f}", f"{p['seconds_per_frame']:.2f}", f"{p['JF']:.3f}")
+        Console(width=170).print(ptable)
     typer.echo(f"copy-first-mask anchor on the held-out split: J&F {result.copy_mask_JF:.3f}")
     typer.echo(f"report: {result.report}")

@@ -39,6 +39,7 @@ import numpy as np
 
 from flows.cycle.config import CycleConfig
 from flows.cycle.davis_workcopy import WorkCopyConfig
+from flows.cycle.engine_phases import PhaseResult
 from flows.cycle.round_report import RoundStats
 from flows.errors import InvalidInputError
 from flows.settings import Settings
@@ -65,8 +66,9 @@ class EngineBenchConfig:
     videos_per_round: int = 3
     n_val: int = 3
     model: str = "builtin:default"
-    copy: WorkCopyConfig = WorkCopyConfig(stride=4, max_frames=0, width=427)
+    copy: WorkCopyConfig = field(default_factory=lambda: WorkCopyConfig(stride=4, max_frames=0, width=427))
     cycle: CycleConfig = field(default_factory=default_cycle)
+    phases: bool = False
 
     def __post_init__(self) -> None:
         if self.rounds < 1 or self.videos_per_round < 1 or self.n_val < 1:
@@ -88,7 +90,7 @@ class EngineBenchConfig:
                 "max_masks": c.max_masks, "min_region_area": c.min_region_area, "review_passes": c.review_passes,
                 "train_steps": c.train_steps, "train_lr": c.train_lr, "train_clip_len": c.train_clip_len,
                 "train_max_objects": c.train_max_objects, "train_origins": list(c.train_origins),
-                "oracle": asdict(OracleConfig())}
+                "oracle": asdict(OracleConfig()), "phases": self.phases}
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,10 @@ class EngineBenchResult:
     rounds: tuple[EngineRound, ...]
     report: Path
     seconds: float
+    phases: tuple[PhaseResult, ...] = ()
 
     def as_json(self) -> dict[str, object]:
-        return {"rounds": [r.as_json() for r in self.rounds],
+        return {"phases": [p.as_json() for p in self.phases], "rounds": [r.as_json() for r in self.rounds],
                 "baseline": {"round": 0, "champion": self.baseline_champion, "val_JF": round(self.baseline_JF, 4),
                              "copy_first_mask_JF": round(self.copy_mask_JF, 4)},
                 "val_sequences": list(self.val_sequences), "frames": self.frames, "size": list(self.size),
@@ -224,6 +227,24 @@ def copy_mask_jf(settings: Settings) -> float:
     return float(mean_scores(scores)["JF"])
 
 
+def run_phase_comparison(root: Path, sequences: list[str], config: EngineBenchConfig,
+                         say: Step) -> tuple[PhaseResult, ...]:
+    """Phases 1-3 (:mod:`flows.cycle.engine_phases`) on the working copy's training ``sequences``
+    with the first champion; phase 3's proposals come from the cycle's own generation settings."""
+    from flows.cycle.engine_phases import automatic_proposals, run_phases
+    from flows.evaluation import read_sequence
+    from model.automask.config import AutoMaskConfig
+    from model.network.refs import load_model
+
+    model = load_model(config.model)
+    c = config.cycle
+    gen = AutoMaskConfig(points_per_layer=(c.points_per_side,), pred_iou_thresh=c.pred_iou_thresh,
+                         stability_score_thresh=c.stability_thresh, max_masks=c.max_masks,
+                         min_mask_region_area=c.min_region_area)
+    videos = [(name, *read_sequence(root, name)) for name in sequences]
+    return tuple(run_phases(model, videos, proposals=automatic_proposals(model, gen), on_step=say))
+
+
 def _retrain(settings: Settings, round_id: int, cfg: CycleConfig, say: Step, progress: Progress | None) -> None:
     """Commit + retrain + gate after a round that accepted something (see module docstring, 4)."""
     from flows.cycle.auto_retrain import check_and_retrain
@@ -284,6 +305,7 @@ def run_engine_bench(data: Path, workdir: Path, *, config: EngineBenchConfig = E
     say(f"working copy of {len(train) + len(val)} sequences (1 frame in {config.copy.stride}, "
         f"at most {config.copy.max_frames or 'all'}, width {config.copy.width or 'native'})")
     copied = write_work_copy(data, workdir / "davis", train + val, config.copy)
+    phases = run_phase_comparison(workdir / "davis", train, config, say) if config.phases else ()
     name_of: dict[int, str] = {}
     done: list[EngineRound] = []
     say("starting Prefect (ephemeral mode)")
@@ -308,9 +330,9 @@ def run_engine_bench(data: Path, workdir: Path, *, config: EngineBenchConfig = E
     with open_workspace(settings) as ws:
         say("writing the report")
         report = write_report(ws, [r.stats.round_id for r in done], workdir / "report.html",
-                              title=f"maskloop bench engine: {data.name}")
+                              title=f"maskloop bench engine: {data.name}", phases=[p.as_json() for p in phases])
     return EngineBenchResult(data=data, config=config, frames={c.name: len(c.source_frames) for c in copied},
                              size=(copied[0].width, copied[0].height), val_sequences=tuple(val),
                              baseline_champion=baseline[0], baseline_JF=baseline[1], copy_mask_JF=copy_jf,
-                             rounds=tuple(done),
+                             rounds=tuple(done), phases=phases,
                              report=report, seconds=time.monotonic() - started)

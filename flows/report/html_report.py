@@ -14,7 +14,7 @@ from pathlib import Path
 from flows.cycle.round_report import RoundStats, round_stats
 from flows.cycle.workspace import Workspace
 from flows.report.contact_sheet import COLORS, contact_sheet
-from flows.report.plots import rounds_figure
+from flows.report.plots import phases_figure, rounds_figure
 from storage.catalog.rounds import round_masklets
 
 STYLE = """
@@ -53,8 +53,23 @@ def stats_table(stats: Sequence[RoundStats]) -> str:
     return f"<div class='scroll'><table><tr>{head}</tr>{rows}</table></div>"
 
 
-def render_report(ws: Workspace, round_ids: Sequence[int], *, title: str = "maskloop rounds") -> str:
-    """The HTML text of the report on ``round_ids``."""
+PHASE_COLUMNS = (("phase", "phase"), ("frames edited %", "frames_edited_pct"), ("clicks / masklet", "clicks_per_masklet"),
+                 ("clicks / clicked frame", "clicks_per_clicked_frame"), ("s / frame", "seconds_per_frame"),
+                 ("drawn frames", "drawn_frames"), ("final J&F", "JF"))
+
+
+def phases_section(phases: Sequence[dict]) -> str:
+    """Table and plot of the annotation phases (``PhaseResult.as_json()`` rows)."""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name, _ in PHASE_COLUMNS)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(p[key]))}</td>" for _, key in PHASE_COLUMNS) + "</tr>"
+                   for p in phases)
+    return (f"<h2>Annotation phases (SAM 2 Table 1)</h2><table><tr>{head}</tr>{rows}</table>"
+            + _img(phases_figure(phases), "phases"))
+
+
+def render_report(ws: Workspace, round_ids: Sequence[int], *, title: str = "maskloop rounds",
+                  phases: Sequence[dict] = ()) -> str:
+    """The HTML text of the report on ``round_ids`` (and the phase comparison, when given)."""
     stats = [round_stats(ws, r) for r in round_ids]
     legend = "".join(f'<span style="background:rgb{c}">{html.escape(k)}</span>' for k, c in COLORS.items())
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
@@ -62,6 +77,7 @@ def render_report(ws: Workspace, round_ids: Sequence[int], *, title: str = "mask
              f"<p>generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; dataset "
              f"{html.escape(', '.join(sorted({s.dataset for s in stats})))}</p>", stats_table(stats),
              "<h2>Round over round</h2>", _img(rounds_figure(stats), "plots"),
+             phases_section(phases) if phases else "",
              f"<h2>Overlay contact sheets</h2><p class='legend'>{legend}</p>"]
     for s in stats:
         sheet = contact_sheet(ws, round_masklets(ws.catalog, s.round_id))
@@ -71,9 +87,10 @@ def render_report(ws: Workspace, round_ids: Sequence[int], *, title: str = "mask
     return "\n".join(parts)
 
 
-def write_report(ws: Workspace, round_ids: Sequence[int], path: Path, *, title: str = "maskloop rounds") -> Path:
+def write_report(ws: Workspace, round_ids: Sequence[int], path: Path, *, title: str = "maskloop rounds",
+                 phases: Sequence[dict] = ()) -> Path:
     """Write the report to ``path`` (folders created); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(ws, round_ids, title=title), encoding="utf-8")
+    path.write_text(render_report(ws, round_ids, title=title, phases=phases), encoding="utf-8")
     return path

@@ -50,3 +50,26 @@ def rounds_figure(stats: Sequence[RoundStats]) -> bytes:
         return _png(fig)
     finally:
         plt.close(fig)
+
+
+def phases_figure(phases: Sequence[dict]) -> bytes:
+    """The annotation phases side by side (``PhaseResult.as_json()`` rows): frames edited %,
+    clicks per masklet, seconds per frame and final J&F."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"phase {p['phase']}" for p in phases]
+    panels = (("frames_edited_pct", "frames edited (%)"), ("clicks_per_masklet", "clicks / masklet"),
+              ("seconds_per_frame", "seconds / frame"), ("JF", "final J&F"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(12, 3.0))
+    try:
+        for ax, (key, title) in zip(axes, panels):
+            ax.bar(labels, [p[key] for p in phases], color=["#c0392b", "#e67e22", "#27ae60"][: len(phases)])
+            ax.set_title(title)
+            ax.tick_params(labelsize=8)
+        axes[-1].set_ylim(0, 1)
+        return _png(fig)
+    finally:
+        plt.close(fig)

@@ -1,7 +1,8 @@
 """``maskloop bench engine`` end to end on a generated DAVIS-layout folder (surgical-like clips
 from model/synthetic with their masks as palette PNGs), two rounds on the embedded defaults:
-the JSON shape, disjoint unseen sequences per round, the pinned held-out split, and the catalog's
-rounds, dataset versions and training runs behind the figures."""
+the JSON shape, the three annotation phases (``--phases``), disjoint unseen sequences per round,
+the pinned held-out split, and the catalog's rounds, dataset versions and training runs behind
+the figures."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_bench_engine_two_rounds_json_and_catalog(tmp_path: Path, capsys) -> Non
     code = main(["bench", "engine", "--data", str(data), "--rounds", "2", "--videos-per-round", "1", "--val", "1",
                  "--workdir", str(workdir), "--stride", "1", "--width", "0", "--points-per-side", "4",
                  "--pred-iou-thresh", "0", "--stability-thresh", "0", "--max-masks", "2", "--train-steps", "2",
-                 "--json"])
+                 "--phases", "--json"])
     out = capsys.readouterr()
     assert code == 0, out.err
     doc = json.loads(out.out.strip().splitlines()[-1])
@@ -59,6 +60,14 @@ def test_bench_engine_two_rounds_json_and_catalog(tmp_path: Path, capsys) -> Non
     assert doc["settings"]["pred_iou_thresh"] == 0.0 and doc["settings"]["train_origins"] == ["auto", "manual"]
     assert doc["frames"] == {"case-a": 4, "case-b": 4, "case-d": 4} and doc["size"] == [64, 64]
     assert Path(doc["report"]).is_file()
+    # --phases: the three annotation phases on the two training videos, same annotator and target
+    phases = doc["phases"]
+    assert [p["phase"] for p in phases] == [1, 2, 3]
+    for p in phases:
+        assert p["object_frames"] == 2 * 4 * 2 and p["masklets"] == 4  # 2 videos x 4 frames x 2 objects
+        assert p["J"] >= 0.8 and 0.0 <= p["frames_edited_pct"] <= 100.0 and p["seconds_per_frame"] > 0
+    assert phases[0]["frames_edited_pct"] >= phases[1]["frames_edited_pct"]
+    assert "Annotation phases" in Path(doc["report"]).read_text()
 
     from flows.cycle.engine_bench import DATASET, bench_settings
     from flows.cycle.workspace import open_workspace
