@@ -38,6 +38,16 @@ def demo(
                       f"{row['clicks_per_accepted']:.2f}", _num(row["val_JF"]), _num(row["champion_JF"]),
                       "-" if row["promoted"] is None else ("yes" if row["promoted"] else "no"), str(row["champion"]))
     Console(width=150).print(table)
+    phases = result.as_json()["phases"]
+    if phases:
+        ptable = Table(title="the same training videos annotated in SAM 2's three phases (click-level simulated "
+                             "annotator, every frame to IoU 0.85)")
+        for col in ("phase", "frames edited %", "clicks/masklet", "clicks/clicked frame", "s/frame", "J&F"):
+            ptable.add_column(col, justify="right")
+        for p in phases:  # type: ignore[union-attr]
+            ptable.add_row(str(p["phase"]), f"{p['frames_edited_pct']:.1f}", f"{p['clicks_per_masklet']:.2f}",
+                           f"{p['clicks_per_clicked_frame']:.2f}", f"{p['seconds_per_frame']:.2f}", f"{p['JF']:.3f}")
+        Console(width=150).print(ptable)
     typer.echo(f"report: {result.report}")
 
 

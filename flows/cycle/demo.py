@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.cycle.config import CycleConfig
+from flows.cycle.engine_phases import PhaseResult
 from flows.cycle.round_report import RoundStats
 from flows.settings import Settings
 
@@ -53,9 +54,10 @@ class DemoResult:
     rounds: tuple[RoundStats, ...]
     report: Path
     seconds: float
+    phases: tuple[PhaseResult, ...] = ()
 
     def as_json(self) -> dict[str, object]:
-        return {"rounds": [{"round": k, "round_id": s.round_id, "proposed": s.proposed, "accepted": s.accepted,
+        return {"phases": [p.as_json() for p in self.phases], "rounds": [{"round": k, "round_id": s.round_id, "proposed": s.proposed, "accepted": s.accepted,
                             "rejected": s.rejected, "acceptance_rate": round(s.acceptance_rate, 4),
                             "frames_edited_per_accepted": round(s.frames_edited_per_accepted, 4),
                             "clicks_per_accepted": round(s.clicks_per_accepted, 4),
@@ -108,8 +110,27 @@ def run_demo(workdir: Path, *, rounds: int = 2, config: DemoConfig = DemoConfig(
             round_ids.append(plan.round_id)
             run_round(plan.round_id, reviewer="oracle", retrain=True, settings=settings, config=config.cycle,
                       step=say, progress=progress)
+    say("annotation phases 1-3 on the same training videos (click-level simulated annotator)")
+    phases = demo_phases([v for v in videos if v.split == "train"], settings.default_model, config.cycle, say)
     with open_workspace(settings) as ws:
         say("writing the report")
-        report = write_report(ws, round_ids, workdir / "report.html", title="maskloop demo")
+        report = write_report(ws, round_ids, workdir / "report.html", title="maskloop demo",
+                              phases=[p.as_json() for p in phases])
         stats = tuple(round_stats(ws, r) for r in round_ids)
-    return DemoResult(rounds=stats, report=report, seconds=time.monotonic() - started)
+    return DemoResult(rounds=stats, report=report, seconds=time.monotonic() - started, phases=phases)
+
+
+def demo_phases(videos: list, model_ref: str, cycle: CycleConfig, say: Step) -> tuple[PhaseResult, ...]:
+    """SAM 2's three annotation phases (:mod:`flows.cycle.engine_phases`) on the demo's training
+    videos with the first champion; phase 3's proposals use the demo cycle's generation settings."""
+    from flows.cycle.demo_data import read_demo_video
+    from flows.cycle.engine_phases import automatic_proposals, run_phases
+    from model.automask.config import AutoMaskConfig
+    from model.network.refs import load_model
+
+    model = load_model(model_ref, device="cpu")
+    gen = AutoMaskConfig(points_per_layer=(cycle.points_per_side,), pred_iou_thresh=cycle.pred_iou_thresh,
+                         stability_score_thresh=cycle.stability_thresh, max_masks=cycle.max_masks,
+                         min_mask_region_area=cycle.min_region_area)
+    clips = [(v.path.stem, *read_demo_video(v)) for v in videos]
+    return tuple(run_phases(model, clips, proposals=automatic_proposals(model, gen), on_step=say))

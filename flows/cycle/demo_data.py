@@ -49,6 +49,16 @@ def write_mp4(frames: np.ndarray, path: Path, *, fps: int) -> Path:
     return path
 
 
+def read_demo_video(video: DemoVideo) -> tuple[list[np.ndarray], np.ndarray]:
+    """The decoded frames (uint8 [H, W, 3] each, as ingested) and ground-truth id maps [T, H, W]."""
+    import av
+
+    with av.open(str(video.path)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    ids = np.load(video.ground_truth)["id_maps"]
+    return frames[: len(ids)], ids[: len(frames)]
+
+
 def make_demo_videos(folder: Path, *, n_train: int, n_val: int, n_frames: int = 8, size: int = 128, fps: int = 6,
                      split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
                      max_seeds: int = 400) -> list[DemoVideo]:

@@ -29,6 +29,12 @@ def test_demo_runs_two_rounds_with_retraining_and_promotion(tmp_path: Path) -> N
     doc = result.as_json()
     assert [r["round"] for r in doc["rounds"]] == [1, 2]  # type: ignore[index]
     json.dumps(doc)
+    # the same training videos in SAM 2's three phases: equal quality, less editing with propagation
+    phases = doc["phases"]
+    assert [p["phase"] for p in phases] == [1, 2, 3]  # type: ignore[index]
+    assert all(p["J"] >= 0.85 for p in phases)  # type: ignore[index]
+    assert phases[0]["frames_edited_pct"] >= phases[1]["frames_edited_pct"]  # type: ignore[index]
+    assert "Annotation phases" in result.report.read_text()
 
     from flows.cycle.champion import tracker_of
     from flows.cycle.workspace import open_workspace
