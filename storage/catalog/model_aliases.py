@@ -105,18 +105,6 @@ def training_runs(catalog: Catalog) -> pd.DataFrame:
                                  "metrics", "status"])
 
 
-def set_training_run_mlflow_id(catalog: Catalog, run_id: int, mlflow_run_id: str, *, actor: str, role: str) -> None:
-    """Attach the MLflow run id to a catalog training run (audited)."""
-    check_writer(actor, role)
-    with catalog.session(f"linking training run {run_id} to MLflow") as s:
-        row = s.get(TrainingRun, int(run_id), with_for_update=True)
-        if row is None:
-            raise NotFoundError(f"training run {run_id} not found")
-        s.execute(sa.update(TrainingRun).where(TrainingRun.id == row.id).values(mlflow_run_id=mlflow_run_id))
-        append_event(s, actor=actor, role=role, action="training_run.mlflow", entity=f"training_run:{row.id}",
-                     details={"mlflow_run_id": mlflow_run_id})
-
-
 def record_evaluation(catalog: Catalog, *, model_version_id: int, dataset_version: str, val_digest: str,
                       scores: dict, actor: str, role: str) -> None:
     """Audit a model's validation scores on a version's val set (``model.evaluation``)."""

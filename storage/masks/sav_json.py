@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from storage.errors import InvalidInputError, NotFoundError
-from storage.masks.rle import decode_rle, empty_rle, rle_area, validate_rle
+from storage.masks.rle import empty_rle, rle_area, validate_rle
 
 SAV_ANNOTATION_STRIDE = 4  # source frames per annotated frame (24 fps video, 6 fps masks)
 
@@ -155,8 +155,3 @@ def write_sav(path: Path, doc: dict) -> None:
     """Write an SA-V document as JSON."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(doc), encoding="utf-8")
-
-
-def sav_masks(annotation: SavAnnotation, t: int) -> list[np.ndarray]:
-    """Decoded boolean masks of every object on annotated frame ``t``."""
-    return [decode_rle(m[t]) for m in annotation.masklets]

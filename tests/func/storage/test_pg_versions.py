@@ -100,6 +100,16 @@ def test_eight_concurrent_commits_number_consecutively_and_lose_nothing(pg_catal
     assert sorted(pg_catalog.version_members(f"d@{max(made)}")["masklet_id"]) == sorted(added)
 
 
+def _lock_waiters(url: str) -> int:
+    """Sessions of this database waiting for a lock right now (pg_stat_activity)."""
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                           "AND datname = current_database()").fetchone()
+    return int(row[0])
+
+
 def test_a_revision_racing_a_commit_is_picked_up_by_the_next_commit(pg_catalog: Catalog, pg_url) -> None:
     video = pg_catalog.register_video(new_video("d", "v"), **WHO)
     (mid,) = add_masklets(pg_catalog, video.id, 1, status="accepted", **WHO)
@@ -119,7 +129,10 @@ def test_a_revision_racing_a_commit_is_picked_up_by_the_next_commit(pg_catalog: 
     reviser = threading.Thread(target=lambda: pg_catalog.add_revision(
         mid, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0,), scores=(1.0,), source="reviewer", **WHO))
     reviser.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 30
+    while _lock_waiters(pg_url) == 0:  # the reviser's session is blocked on the commit's row lock
+        assert reviser.is_alive() and time.monotonic() < deadline, "the revision did not wait for the commit"
+        time.sleep(0.05)
     assert reviser.is_alive(), "the masklet row is locked by the commit in progress"
     release.set()
     committer.join(timeout=30)

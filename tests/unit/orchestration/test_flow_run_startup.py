@@ -199,6 +199,11 @@ def test_no_gpu_limit_means_no_lease_and_no_wait() -> None:
 
 
 def test_without_a_server_the_slot_is_free_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import prefect.client.orchestration as orchestration
+
     monkeypatch.setattr(slot, "_server_configured", lambda: False)
+    monkeypatch.setattr(orchestration, "get_client", lambda **_: pytest.fail("no server: nothing to ask"))
+    ran = []
     with slot.gpu_slot(timeout_s=0.0):
-        pass
+        ran.append(True)
+    assert ran == [True]
