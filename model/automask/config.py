@@ -59,11 +59,12 @@ class AutoMaskConfig:
 
 
 # Thresholds calibrated per architecture, on DAVIS-2016 *train* first frames (never on the reported
-# val split): see model/weights/MODEL_CARD.md "Automatic masklets" for the sweep and the reason.
-# lite0: its predicted IoU sits at 0.73-0.90 and its stability at 0.26-0.85 (10th-90th percentile),
-# so the official 0.8 / 0.95 keep nothing (recall 0.00 on the 30 train first frames). 0.7 / 0.5 is
-# the strictest pair that keeps recall@0.5 >= 0.95 there (0.97, 1.0 proposal a frame); stability
-# 0.7 already drops it to 0.67 (bench/calibrate_automask.py, 16x16 grid, 2026-12-02).
+# val split): see model/weights/MODEL_CARD.md "Automatic masks" for the sweep and the reason.
+# lite0 (with click maps, 2026-12-02): its stability scores are low (soft mask edges), so the
+# official 0.8 / 0.95 keep nothing (recall 0.00 on the 30 train first frames) and stability 0.5
+# already loses objects (recall 0.93, 0.7: 0.73). Predicted IoU 0.7 with no stability cut is the
+# strictest pair that keeps recall@0.5 >= 0.95 there (1.00 at 2.0 proposals a frame; predicted IoU
+# 0.8: 0.83) (bench/calibrate_automask.py, 16x16 grid).
 CALIBRATED: dict[str, dict[str, object]] = {
-    "lite0": {"pred_iou_thresh": 0.7, "stability_score_thresh": 0.5},
+    "lite0": {"pred_iou_thresh": 0.7, "stability_score_thresh": 0.0},
 }

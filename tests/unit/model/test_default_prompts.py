@@ -32,7 +32,8 @@ def _click_masks(model: LoadedModel, frame: np.ndarray, masks: np.ndarray) -> li
         feats = net.encode(net.preprocess(torch.from_numpy(frame)[None], size))
         for m in masks:
             y, x = np.unravel_index(distance_transform_edt(m).argmax(), m.shape)
-            pt = torch.tensor([[[(x + 0.5) * size[1] / w - 0.5, (y + 0.5) * size[0] / h - 0.5], [0, 0]]])
+            pt = torch.tensor([[[(x + 0.5) * size[1] / w - 0.5, (y + 0.5) * size[0] / h - 0.5], [0, 0]]],
+                              dtype=torch.float32)
             logits, iou, _ = net.decode(feats, points=pt, labels=torch.tensor([[1, -1]], dtype=torch.int32),
                                         multimask=True)
             best = logits[:, int(iou[0].argmax())][None]
