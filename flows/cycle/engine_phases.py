@@ -118,6 +118,18 @@ def _phase1_object(model: LoadedModel, frames: list[np.ndarray], gt: np.ndarray,
     return final
 
 
+def _correct(session, f: int, obj: int, gt: np.ndarray, start: np.ndarray | None, cfg: PhaseConfig,
+             tally: _Tally, final: np.ndarray) -> None:
+    """Click frame ``f`` of ``obj`` from ``start`` to the threshold (a drawn frame becomes a mask
+    prompt, so re-propagation starts from it); the result goes to ``final[f]``."""
+    effort = annotate_frame(_segmenter(session, f, obj), gt[f], start=start, threshold=cfg.threshold,
+                            cap=cfg.cap)
+    if effort.drawn:
+        session.add_prompt(f, obj, mask=effort.mask)
+    tally.add(effort)
+    final[f] = effort.mask
+
+
 def _tracked_object(model: LoadedModel, frames: list[np.ndarray], gt: np.ndarray, cfg: PhaseConfig,
                     tally: _Tally, start: np.ndarray | None) -> np.ndarray:
     """Phase 2 (``start`` None: clicks from nothing) or a verified proposal (``start``: its mask on
@@ -131,12 +143,7 @@ def _tracked_object(model: LoadedModel, frames: list[np.ndarray], gt: np.ndarray
     obj = 1
     if start is not None:
         session.add_prompt(first, obj, mask=start)
-    effort = annotate_frame(_segmenter(session, first, obj), gt[first], start=start,
-                            threshold=cfg.threshold, cap=cfg.cap)
-    if effort.drawn:
-        session.add_prompt(first, obj, mask=effort.mask)
-    tally.add(effort)
-    final[first] = effort.mask
+    _correct(session, first, obj, gt, start, cfg, tally, final)
     f = first
     while f + 1 < len(frames):
         wrong = None
@@ -147,12 +154,7 @@ def _tracked_object(model: LoadedModel, frames: list[np.ndarray], gt: np.ndarray
                 break
         if wrong is None:
             break
-        effort = annotate_frame(_segmenter(session, wrong, obj), gt[wrong], start=final[wrong],
-                                threshold=cfg.threshold, cap=cfg.cap)
-        if effort.drawn:
-            session.add_prompt(wrong, obj, mask=effort.mask)
-        tally.add(effort)
-        final[wrong] = effort.mask
+        _correct(session, wrong, obj, gt, final[wrong], cfg, tally, final)
         f = wrong
     return final
 
