@@ -14,7 +14,7 @@ class AutoMaskConfig:
     points_per_layer: points per side of the grid of each crop layer: layer 0 the full frame,
     layer i the (2^i x 2^i) overlapping crops (App. D.1: 32, 16, 4). crop_overlap_ratio: overlap of
     neighbouring crops as a fraction of the frame side (official 512/1500). points_per_batch: prompts
-    decoded together. pred_iou_thresh / stability_score_thresh / stability_score_offset /
+    decoded together; 0 (default) picks per device with :meth:`batch_for`. pred_iou_thresh / stability_score_thresh / stability_score_offset /
     mask_threshold / box_nms_thresh / crop_nms_thresh: the official automatic mask generator's
     filters and defaults. min_mask_region_area: connected components and holes under this many
     pixels are removed (App. D.1: 200; 0 disables). max_masks: cap on kept first-frame masks (by
@@ -25,7 +25,7 @@ class AutoMaskConfig:
 
     points_per_layer: tuple[int, ...] = (32, 16, 4)
     crop_overlap_ratio: float = 512 / 1500
-    points_per_batch: int = 64
+    points_per_batch: int = 0
     pred_iou_thresh: float = 0.8
     stability_score_thresh: float = 0.95
     stability_score_offset: float = 1.0
@@ -45,11 +45,20 @@ class AutoMaskConfig:
         calibrated for the lite default (see ``CALIBRATED``), then ``overrides``."""
         return cls(**{**CALIBRATED.get(arch_name, {}), **overrides})  # type: ignore[arg-type]
 
+    def batch_for(self, device_type: str) -> int:
+        """Prompts decoded together on ``device_type`` ("cuda", "cpu"): ``points_per_batch`` when set,
+        else the official 64 on GPUs and 8 on CPUs. On CPU the decoder's image-side tensors
+        (batch x tokens x dim floats, e.g. 64 x 1620 x 64 x 4 bytes = 27 MB) stop fitting in cache:
+        bench/bench_automask.py measured 2.55 ms per prompt at 8 against 4.0 at 64 on 2 cores."""
+        if self.points_per_batch:
+            return self.points_per_batch
+        return 64 if device_type == "cuda" else CPU_POINTS_PER_BATCH
+
     def __post_init__(self) -> None:
         if not self.points_per_layer or any(n < 1 for n in self.points_per_layer):
             raise InvalidInputError("points_per_layer needs at least one positive grid size, e.g. (32, 16, 4)")
-        if self.points_per_batch < 1 or self.max_masks < 1:
-            raise InvalidInputError("points_per_batch and max_masks must be >= 1")
+        if self.points_per_batch < 0 or self.max_masks < 1:
+            raise InvalidInputError("points_per_batch must be >= 0 (0 = per device) and max_masks >= 1")
         for name in ("pred_iou_thresh", "stability_score_thresh", "box_nms_thresh", "crop_nms_thresh",
                      "dedup_iou", "split_min_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
@@ -57,6 +66,8 @@ class AutoMaskConfig:
         if not 0.0 <= self.crop_overlap_ratio < 1.0 or self.min_mask_region_area < 0 or self.reprompt_every < 0:
             raise InvalidInputError("crop_overlap_ratio must be in [0, 1); areas and intervals >= 0")
 
+
+CPU_POINTS_PER_BATCH = 8
 
 # Thresholds calibrated per architecture, on DAVIS-2016 *train* first frames (never on the reported
 # val split): see model/weights/MODEL_CARD.md "Automatic masks" for the sweep and the reason.

@@ -4,8 +4,9 @@ Per crop: decode every grid point (3 candidate masks each) -> keep predicted IoU
 keep stability >= thresh -> drop masks whose box touches a crop edge (not a frame edge) -> box
 NMS within the crop. Then box NMS across crops (smaller crops win), then small islands/holes
 removed (re-NMS preferring unchanged masks), as sam2's SAM2AutomaticMaskGenerator does.
-IoU and stability filters run on the model's mask resolution (S x S); kept masks are resized
-to the crop.
+IoU and stability filters run on the model's mask resolution (S x S); the edge filter and NMS on
+the boxes the masks will have at crop size (:func:`_upsampled_boxes`); only the survivors are
+resized to the crop.
 """
 
 from __future__ import annotations
@@ -88,15 +89,40 @@ def _decode(network, encoded, points: torch.Tensor):
     return out[1].float(), out[2].float()  # high-res multimask logits [b, 3, S, S], IoU [b, 3]
 
 
+def _upsampled_boxes(logits: torch.Tensor, size: tuple[int, int], threshold: float) -> torch.Tensor:
+    """Boxes (xyxy, crop pixels, inclusive) of ``logits`` [N, S_h, S_w] thresholded after a bilinear
+    resize to ``size`` (ch, cw), without making the N x ch x cw masks: bilinear resizing is
+    separable, so a column is inside the box when some row of the width-only resize is above the
+    threshold (and rows likewise). The resized mask's box is inside this one; they differ only
+    where a lone low-res cell barely crosses the threshold."""
+    ch, cw = size
+    cols = F.interpolate(logits[:, None], size=(logits.shape[-2], cw), mode="bilinear",
+                         align_corners=False)[:, 0].amax(1) > threshold  # [N, cw]
+    rows = F.interpolate(logits[:, None], size=(ch, logits.shape[-1]), mode="bilinear",
+                         align_corners=False)[:, 0].amax(2) > threshold  # [N, ch]
+
+    def extent(on: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        idx = torch.arange(on.shape[1])
+        first = torch.where(on, idx, on.shape[1]).amin(1)
+        last = torch.where(on, idx, -1).amax(1)
+        return first, last
+
+    x0, x1 = extent(cols)
+    y0, y1 = extent(rows)
+    boxes = torch.stack([x0, y0, x1, y1], dim=1).float()
+    return torch.where((x1 >= x0)[:, None], boxes, torch.zeros_like(boxes))
+
+
 def _process_crop(network, frame: np.ndarray, crop_box: list[int], grid: np.ndarray, cfg: AutoMaskConfig,
                   device) -> dict[str, torch.Tensor]:
     x0, y0, x1, y1 = crop_box
     crop = frame[y0:y1, x0:x1]
     ch, cw = crop.shape[:2]
     encoded, scale = _crop_features(network, crop, device)
-    keep_masks, keep_iou, keep_stab, keep_pts = [], [], [], []
-    for start in range(0, len(grid), cfg.points_per_batch):
-        pts = torch.as_tensor(grid[start:start + cfg.points_per_batch], dtype=torch.float32)
+    parts: dict[str, list[torch.Tensor]] = {"logits": [], "iou": [], "stab": [], "points": [], "boxes": []}
+    batch = cfg.batch_for(torch.device(device).type)
+    for start in range(0, len(grid), batch):
+        pts = torch.as_tensor(grid[start:start + batch], dtype=torch.float32)
         logits, iou = _decode(network, encoded, (pts * scale).to(device))
         logits, iou = logits.flatten(0, 1).cpu(), iou.flatten().cpu()
         pts_rep = (pts * torch.tensor([cw, ch])).repeat_interleave(logits.shape[0] // len(pts), dim=0)
@@ -104,26 +130,32 @@ def _process_crop(network, frame: np.ndarray, crop_box: list[int], grid: np.ndar
         stab = calculate_stability_score(logits, cfg.mask_threshold, cfg.stability_score_offset)
         ok &= stab >= cfg.stability_score_thresh
         if ok.any():
-            big = F.interpolate(logits[ok][:, None], size=(ch, cw), mode="bilinear", align_corners=False)[:, 0]
-            keep_masks.append(big > cfg.mask_threshold)
-            keep_iou.append(iou[ok]), keep_stab.append(stab[ok]), keep_pts.append(pts_rep[ok])
-    if not keep_masks:
+            parts["logits"].append(logits[ok])
+            parts["boxes"].append(_upsampled_boxes(logits[ok], (ch, cw), cfg.mask_threshold))
+            parts["iou"].append(iou[ok]), parts["stab"].append(stab[ok]), parts["points"].append(pts_rep[ok])
+    if not parts["logits"]:
         return {}
-    masks = torch.cat(keep_masks)
-    data = {"masks": masks, "iou": torch.cat(keep_iou), "stab": torch.cat(keep_stab), "points": torch.cat(keep_pts)}
-    data["boxes"] = batched_mask_to_box(masks).float()
+    data = {k: torch.cat(v) for k, v in parts.items()}
+    # the crop-edge filter and the NMS need only boxes: the candidates' crop-sized masks (most of
+    # the time when they were all made) are made for the survivors alone
     h, w = frame.shape[:2]
-    nonempty = masks.flatten(1).any(-1)
+    nonempty = (data["logits"] > cfg.mask_threshold).flatten(1).any(-1)
     near = is_box_near_crop_edge(data["boxes"], crop_box, [0, 0, w, h])
     data = {k: v[nonempty & ~near] for k, v in data.items()}
     keep = box_nms(data["boxes"], data["iou"], cfg.box_nms_thresh)
     data = {k: v[keep] for k, v in data.items()}
+    logits = data.pop("logits")
+    masks = F.interpolate(logits[:, None], size=(ch, cw), mode="bilinear", align_corners=False)[:, 0]
+    masks = masks > cfg.mask_threshold
+    data["boxes"] = batched_mask_to_box(masks).float()
+    nonempty = masks.flatten(1).any(-1)
+    data, masks = {k: v[nonempty] for k, v in data.items()}, masks[nonempty]
     # back to frame coordinates
     offset = torch.tensor([x0, y0, x0, y0], dtype=torch.float32)
     data["boxes"] = data["boxes"] + offset
     data["points"] = data["points"] + offset[:2]
-    full = torch.zeros(len(data["masks"]), h, w, dtype=torch.bool)
-    full[:, y0:y1, x0:x1] = data["masks"]
+    full = torch.zeros(len(masks), h, w, dtype=torch.bool)
+    full[:, y0:y1, x0:x1] = masks
     data["masks"] = full
     data["crop_boxes"] = torch.tensor(crop_box, dtype=torch.float32).expand(len(full), 4)
     return data if len(full) else {}

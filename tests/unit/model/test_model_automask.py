@@ -14,6 +14,7 @@ from model.automask.frame_masks import FrameMasks, crop_boxes, frame_masks, poin
 from model.automask.masklets import generate_masklets
 from model.automask.regions import component_labels, remove_small_regions
 from model.errors import InvalidInputError
+from sam2.utils.amg import batched_mask_to_box
 from model.synthetic.generator import generate_clip
 
 
@@ -33,7 +34,10 @@ def test_app_d1_grids_and_crops() -> None:
 def test_defaults_are_the_official_ones_and_validated() -> None:
     cfg = AutoMaskConfig()
     assert (cfg.pred_iou_thresh, cfg.stability_score_thresh, cfg.stability_score_offset) == (0.8, 0.95, 1.0)
-    assert (cfg.box_nms_thresh, cfg.crop_nms_thresh, cfg.points_per_batch) == (0.7, 0.7, 64)
+    assert (cfg.box_nms_thresh, cfg.crop_nms_thresh, cfg.batch_for("cuda")) == (0.7, 0.7, 64)
+    assert cfg.batch_for("cpu") == 8 and AutoMaskConfig(points_per_batch=5).batch_for("cuda") == 5
+    with pytest.raises(InvalidInputError):
+        AutoMaskConfig(points_per_batch=-1)
     with pytest.raises(InvalidInputError):
         AutoMaskConfig(pred_iou_thresh=1.5)
     with pytest.raises(InvalidInputError):
@@ -148,3 +152,22 @@ def test_masklets_propagate_flag_and_reprompt(tiny, monkeypatch) -> None:
     with_dups = generate_masklets(tiny, list(clip.frames), AutoMaskConfig(reprompt_every=4, dedup_iou=1.0))
     later = [p for p in with_dups if p.start_frame == 4]
     assert later and later[0].frame_indices[0] == 4 and later[0].frame_indices[-1] == 7
+
+
+def test_boxes_of_resized_masks_without_resizing_them() -> None:
+    torch.manual_seed(0)
+    smooth = torch.nn.functional.avg_pool2d(torch.randn(40, 1, 30, 54) * 20, 9, 1, 4)[:, 0]
+    for logits in (smooth + 1, smooth - 3, smooth - 8):
+        resized = torch.nn.functional.interpolate(logits[:, None], size=(121, 213), mode="bilinear",
+                                                  align_corners=False)[:, 0] > 0
+        exact = batched_mask_to_box(resized).float()
+        approx = fm_mod._upsampled_boxes(logits, (121, 213), 0.0)
+        filled = resized.flatten(1).any(-1)
+        # the resized mask's box is always inside the cheap one, and off by under a pixel on average
+        assert (approx[filled, :2] <= exact[filled, :2]).all() and (approx[filled, 2:] >= exact[filled, 2:]).all()
+        assert (approx[filled] - exact[filled]).abs().mean() < 1.0
+    blob = torch.full((1, 30, 54), -5.0)
+    blob[0, 10:20, 5:30] = 5.0
+    resized = torch.nn.functional.interpolate(blob[:, None], size=(120, 216), mode="bilinear")[:, 0] > 0
+    assert fm_mod._upsampled_boxes(blob, (120, 216), 0.0).tolist() == batched_mask_to_box(resized).float().tolist()
+    assert fm_mod._upsampled_boxes(torch.full((1, 4, 4), -1.0), (8, 8), 0.0).tolist() == [[0, 0, 0, 0]]
