@@ -2,12 +2,13 @@
 
 Per proposal it finds the ground-truth object it tracks (best mean J over the proposal's frames);
 no match -> ``ill_defined``; J&F at or above ``accept_jf`` -> ``satisfactory``; otherwise
-``unsatisfactory`` with the worst frames corrected (the ground-truth mask of each frame whose J is
-below ``fix_frame_j``, worst first, at most ``max_frames_fixed``), counting frames edited and clicks
-(1 click per error region of at least ``min_error_area`` px, at most ``max_clicks_per_frame`` per
-frame: a corrective click per missed or spurious region, as in the SAM 2 data engine).
-Ground-truth objects no proposal tracks are drawn by hand on their first visible frame
-(``manual_clicks`` clicks) and become manual masklets. A masklet the reviewer drew (``drawn``)
+``unsatisfactory`` with the worst frames corrected (each frame whose J is below ``fix_frame_j``,
+worst first, at most ``max_frames_fixed``). A correction is clicks on the model, as the click
+annotator makes them (:mod:`model.metrics.click_annotator`: each click at the interior of the
+largest error region, until the frame's IoU reaches ``threshold`` or ``cap`` clicks, then the frame
+is drawn by hand), through ``correct`` (frame index, start mask, ground truth -> FrameEffort), so
+clicks and drawn frames are counted, never estimated. Ground-truth objects no proposal tracks are
+annotated the same way from nothing on their first visible frame and become manual masklets. A masklet the reviewer drew (``drawn``)
 is matched by its best frame, the one drawn from the ground truth, however badly the model
 propagated the rest: the reviewer knows which object it drew and corrects it rather than calling it
 ill-defined. Effort is accounted exactly as for people.
@@ -17,26 +18,28 @@ Masks are bool arrays [T, H, W] over the same frame indices as the ground truth.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
+from model.metrics.click_annotator import FrameEffort
 from model.metrics.vos import boundary_f, jaccard
+
+FrameCorrector = Callable[[int, "np.ndarray | None", np.ndarray], FrameEffort]
 
 
 @dataclass(frozen=True)
 class OracleConfig:
-    """Thresholds of the simulated reviewer (J, F, J&F in [0, 1]; areas in pixels)."""
+    """Thresholds of the simulated reviewer (J, F, J&F, IoU in [0, 1]); threshold / cap: a
+    corrected frame's IoU target and click cap (the click annotator's)."""
 
     match_j: float = 0.2
     accept_jf: float = 0.75
     fix_frame_j: float = 0.7
     max_frames_fixed: int = 8
-    min_error_area: int = 16
-    max_clicks_per_frame: int = 5
-    manual_clicks: int = 4
+    threshold: float = 0.85
+    cap: int = 10
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class OracleReview:
     frames_edited: int
     clicks: int
     corrections: Mapping[int, np.ndarray] = field(default_factory=dict)
+    drawn: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class ManualDrawing:
     frame_index: int
     mask: np.ndarray  # bool [H, W]
     clicks: int
+    drawn: bool = False
 
 
 def object_jf(pred: np.ndarray, gt: np.ndarray) -> tuple[float, np.ndarray]:
@@ -78,30 +83,22 @@ def _match_j(pred: np.ndarray, gt: np.ndarray, *, best_frame: bool = False) -> f
     return float(np.max(per_frame) if best_frame else np.mean(per_frame))
 
 
-def _clicks_for(pred: np.ndarray, gt: np.ndarray, config: OracleConfig) -> int:
-    """Corrective clicks a person needs on one frame: one per sizeable error region."""
-    labels, n = ndimage.label(pred ^ gt)
-    if n == 0:
-        return 1
-    sizes = np.bincount(labels.ravel())[1:]
-    regions = int((sizes >= config.min_error_area).sum())
-    return int(min(config.max_clicks_per_frame, max(1, regions)))
-
-
 def review_proposals(
     proposals: Mapping[int, np.ndarray],
     ground_truth: Mapping[int, np.ndarray],
     *,
     frame_indices: Sequence[int],
+    correct: FrameCorrector,
     config: OracleConfig = OracleConfig(),
     drawn: Collection[int] = (),
 ) -> tuple[list[OracleReview], list[ManualDrawing]]:
     """Review every proposal against the ground truth of one video.
 
     ``proposals``: proposal id -> bool [T, H, W]; ``ground_truth``: object id -> bool [T, H, W];
-    both over ``frame_indices`` (length T); ``drawn``: ids of proposals the reviewer drew by hand
-    (matched on their best frame). Each ground-truth object is matched at most once (greedily,
-    best J first).
+    both over ``frame_indices`` (length T); ``correct``: clicks one frame from a start mask (None:
+    nothing) towards its ground truth, e.g. :func:`flows.cycle.click_corrections.frame_corrector`;
+    ``drawn``: ids of proposals the reviewer drew by hand (matched on their best frame). Each
+    ground-truth object is matched at most once (greedily, best J first).
     """
     t = len(frame_indices)
     for name, masks in (("proposal", proposals), ("ground truth", ground_truth)):
@@ -135,9 +132,11 @@ def review_proposals(
         worst = [i for i in np.argsort(per_j) if per_j[i] < config.fix_frame_j][: config.max_frames_fixed]
         if not worst:  # J fine everywhere but boundaries poor: fix the single worst frame
             worst = [int(np.argmin(per_j))]
-        corrections = {int(frame_indices[i]): gt[i].copy() for i in worst}
-        clicks = sum(_clicks_for(pred[i], gt[i], config) for i in worst)
-        reviews.append(OracleReview(pid, "unsatisfactory", gid, jf, len(worst), clicks, corrections))
+        efforts = {int(frame_indices[i]): correct(int(frame_indices[i]), pred[i], gt[i]) for i in worst}
+        corrections = {f: e.mask for f, e in efforts.items()}
+        reviews.append(OracleReview(pid, "unsatisfactory", gid, jf, sum(e.edited for e in efforts.values()),
+                                    sum(e.clicks for e in efforts.values()), corrections,
+                                    drawn=sum(e.drawn for e in efforts.values())))
 
     manual = []
     for gid, gt in ground_truth.items():
@@ -147,5 +146,6 @@ def review_proposals(
         if visible.size == 0:
             continue
         first = int(visible[0])
-        manual.append(ManualDrawing(gid, int(frame_indices[first]), gt[first].copy(), config.manual_clicks))
+        effort = correct(int(frame_indices[first]), None, gt[first])
+        manual.append(ManualDrawing(gid, int(frame_indices[first]), effort.mask, effort.clicks, effort.drawn))
     return reviews, manual

@@ -13,8 +13,8 @@ class CycleConfig:
     Generation (SAM 2 App. D.1 style grid on the first frame): points_per_side, pred_iou_thresh,
     stability_thresh, max_masks, min_region_area (px); 0.5 / 0.5 sit below the default model's
     calibration (model.automask.config.CALIBRATED, 0.7 / 0.5), so a round proposes what it finds. Review: review_passes is how many times the
-    oracle reviews refined masklets before it gives up on one (then rejected); seconds_per_click
-    and seconds_per_decision estimate the oracle's time like a person's. Training: train_steps
+    oracle reviews refined masklets before it gives up on one (then rejected); its time is priced
+    by the click annotator's cost model (model.metrics.click_annotator.CostModel). Training: train_steps
     optimisation steps of train_clip_len frames and at most train_max_objects objects, peak
     learning rate train_lr, train_origins the member origins trained on (the version's train
     split). split_fractions: train/val/test fractions fixed at a video's first commit.
@@ -27,8 +27,6 @@ class CycleConfig:
     max_masks: int = 10
     min_region_area: int = 20
     review_passes: int = 2
-    seconds_per_click: float = 2.0
-    seconds_per_decision: float = 4.0
     train_steps: int = 40
     train_lr: float = 1e-4
     train_clip_len: int = 4

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.metrics.click_annotator import Click, CostModel, FrameEffort, annotate_frame, mask_iou
+from flows.cycle.click_corrections import click_segmenter, correct_in_session
+from model.metrics.click_annotator import CostModel, FrameEffort, annotate_frame, mask_iou
 from model.metrics.vos import score_object
 from model.network.refs import LoadedModel
 from model.session.open_session import open_session
@@ -95,13 +96,6 @@ def _result(phase: int, t: _Tally, cost: CostModel) -> PhaseResult:
                        drawn_frames=t.drawn, seconds=seconds, J=float(np.mean(js)), F=float(np.mean(fs)))
 
 
-def _segmenter(session, frame: int, obj: int) -> Callable[[list[Click]], np.ndarray]:
-    def segment(clicks: list[Click]) -> np.ndarray:
-        return session.add_prompt(frame, obj, points=[[x, y] for x, y, _ in clicks],
-                                  labels=[label for _, _, label in clicks])
-    return segment
-
-
 def _score(tally: _Tally, obj: int, final: np.ndarray, gt: np.ndarray) -> None:
     s = score_object(obj, final, gt)
     tally.scores.append((s.J, s.F))
@@ -112,7 +106,7 @@ def _phase1_object(model: LoadedModel, frames: list[np.ndarray], gt: np.ndarray,
     session = open_session(model).init(frames)
     final = np.zeros_like(gt)
     for f in range(len(frames)):
-        effort = annotate_frame(_segmenter(session, f, f + 1), gt[f], threshold=cfg.threshold, cap=cfg.cap)
+        effort = annotate_frame(click_segmenter(session, f, f + 1), gt[f], threshold=cfg.threshold, cap=cfg.cap)
         tally.add(effort)
         final[f] = effort.mask
     return final
@@ -122,10 +116,7 @@ def _correct(session, f: int, obj: int, gt: np.ndarray, start: np.ndarray | None
              tally: _Tally, final: np.ndarray) -> None:
     """Click frame ``f`` of ``obj`` from ``start`` to the threshold (a drawn frame becomes a mask
     prompt, so re-propagation starts from it); the result goes to ``final[f]``."""
-    effort = annotate_frame(_segmenter(session, f, obj), gt[f], start=start, threshold=cfg.threshold,
-                            cap=cfg.cap)
-    if effort.drawn:
-        session.add_prompt(f, obj, mask=effort.mask)
+    effort = correct_in_session(session, f, obj, gt[f], start, threshold=cfg.threshold, cap=cfg.cap)
     tally.add(effort)
     final[f] = effort.mask
 

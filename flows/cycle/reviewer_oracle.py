@@ -8,7 +8,10 @@ model (both directions): manual masklets, in review, matched to the object they 
 on later passes however badly the model propagated them. On the final pass an unsatisfactory masklet
 gets its corrections, on every frame still wrong (earlier passes fix at most ``max_frames_fixed``
 frames and send it to refinement), and is accepted when the corrected masklet reaches ``accept_jf``, otherwise
-rejected. Effort: the oracle's frames edited and clicks; seconds = per decision + per click.
+rejected. Corrections are clicks on the round's model (:mod:`flows.cycle.click_corrections`);
+effort: the frames edited, clicks and drawn frames counted there, priced by the click annotator's
+:class:`~model.metrics.click_annotator.CostModel` (a decision per frame looked at, i.e. every
+frame the masklet covers, plus clicks and drawn frames).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from flows.cycle.champion import load_registered
+from flows.cycle.click_corrections import frame_corrector
 from flows.cycle.config import CycleConfig
 from flows.cycle.media import masklet_masks, store_masks
 from flows.cycle.propagation import propagate_prompts
@@ -30,6 +34,7 @@ from flows.cycle.workspace import Workspace
 from flows.errors import NotFoundError
 from flows.oracle_reviewer import ManualDrawing, OracleConfig, object_jf, review_proposals
 from flows.orchestration.gpu_slot import gpu_slot
+from model.metrics.click_annotator import CostModel
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.rounds import apply_review, get_round, round_masklets, round_videos
 from storage.records import VideoRef
@@ -62,12 +67,11 @@ def ground_truth(ws: Workspace, video: VideoRef) -> dict[int, np.ndarray]:
     return {int(r.masklet_id): masklet_masks(ws.store, r.blob_key, video.n_frames) for r in gt.itertuples()}
 
 
-def _seconds(cfg: CycleConfig, clicks: int) -> float:
-    return cfg.seconds_per_decision + cfg.seconds_per_click * clicks
+COST = CostModel()
 
 
 def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of: Callable[[], np.ndarray],
-          model_of: Callable[[], "LoadedModel"], drawings: list[ManualDrawing], cfg: CycleConfig) -> int:
+          model_of: Callable[[], LoadedModel], drawings: list[ManualDrawing]) -> int:
     """Manual masklets from drawings: propagate both ways, register in review, account the drawing."""
     if not drawings:
         return 0
@@ -86,23 +90,25 @@ def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of: Callable[
                                      round_id=round_id, **ws.who)
         apply_review(ws.catalog, masklet_id=mid, revision=1, reviewer=REVIEWER, verdict="satisfactory",
                      new_status="in_review", external_id=f"oracle:r{round_id}:m{mid}:draw", frames_edited=1,
-                     clicks=d.clicks, seconds=_seconds(cfg, d.clicks), **ws.who)
+                     clicks=d.clicks, seconds=COST.seconds(frames=1, clicks=d.clicks, drawn=int(d.drawn)),
+                     **ws.who)
     return len(drawings)
 
 
 @task(cache_policy=NONE)
 def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, final: bool,
-                oracle: OracleConfig = OracleConfig()) -> OraclePass:
+                oracle: OracleConfig | None = None) -> OraclePass:
     """Review the round's ``in_review`` masklets from ground truth (see module docstring)."""
+    oracle = oracle or OracleConfig()
     from flows.cycle.media import load_frames
 
     masklets = round_masklets(ws.catalog, round_id)
     live = masklets[masklets["status"].isin(LIVE)]
     videos = sorted(set(live["video_id"].astype(int)) | (set(round_videos(ws.catalog, round_id)) if first else set()))
     rnd = get_round(ws.catalog, round_id)
-    model_cache: list["LoadedModel"] = []
+    model_cache: list[LoadedModel] = []
 
-    def model_of() -> "LoadedModel":
+    def model_of() -> LoadedModel:
         if not model_cache:
             model_cache.append(load_registered(ws, model_by_id(ws.catalog, int(rnd.model_version_id))))
         return model_cache[0]
@@ -116,8 +122,19 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
         drawn = {mid for mid, r in rows.items() if r.origin == "manual"}
         # the last pass finishes the job like a careful person: every frame still wrong is corrected
         limits = replace(oracle, max_frames_fixed=max(oracle.max_frames_fixed, video.n_frames)) if final else oracle
+        frames_cache: list[np.ndarray] = []
+
+        def frames_of(video=video, cache=frames_cache) -> np.ndarray:
+            if not cache:
+                cache.append(load_frames(ws.store, video))
+            return cache[0]
+
+        def correct(f: int, start, target, frames_of=frames_of):  # built on the first correction
+            return frame_corrector(model_of(), list(frames_of()), threshold=oracle.threshold,
+                                   cap=oracle.cap)(f, start, target)
+
         reviews, drawings = review_proposals(proposals, gt, frame_indices=range(video.n_frames), config=limits,
-                                             drawn=drawn)
+                                             drawn=drawn, correct=correct)
         for review in reviews:
             row = rows[review.proposal_id]
             if row.status != "in_review":
@@ -132,11 +149,13 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
                            blob_key=row.blob_key, verdict=review.verdict, reviewer=REVIEWER,
                            external_id=f"oracle:r{round_id}:m{review.proposal_id}:v{int(row.revision)}",
                            corrections=review.corrections, frames_edited=review.frames_edited,
-                           clicks=review.clicks, seconds=_seconds(cfg, review.clicks), status=status)
+                           clicks=review.clicks, status=status,
+                           seconds=COST.seconds(frames=len(covered_frames(proposals[review.proposal_id], set())),
+                                                clicks=review.clicks, drawn=review.drawn))
             outcome = status or {"satisfactory": "accepted", "ill_defined": "rejected"}.get(review.verdict, "needs_fix")
             counts["reviewed"] += 1
             counts[outcome] += 1
         if first:
-            counts["manual"] += _draw(ws, round_id=round_id, video=video, frames_of=lambda: load_frames(ws.store, video),
-                                      model_of=model_of, drawings=drawings, cfg=cfg)
+            counts["manual"] += _draw(ws, round_id=round_id, video=video, frames_of=frames_of,
+                                      model_of=model_of, drawings=drawings)
     return OraclePass(round_id=round_id, **counts)

@@ -47,7 +47,7 @@ class VideoSession:
         self.frames: FrameSource | None = None
 
     # ------------------------------------------------------------------ setup
-    def init(self, frames: Iterable[np.ndarray]) -> "VideoSession":
+    def init(self, frames: Iterable[np.ndarray]) -> VideoSession:
         """Attach a video: a sequence (random access) or an iterator (streamed) of uint8 [H,W,3]."""
         self.frames = FrameSource(frames, image_size=self.image_size, window=self.keep + 2)
         self.features = FeatureCache(self.network, self.frames.image, self.device, self._feature_cache)
@@ -69,7 +69,7 @@ class VideoSession:
     def width(self) -> int:
         return self._need().frames.width  # type: ignore[union-attr]
 
-    def _need(self) -> "VideoSession":
+    def _need(self) -> VideoSession:
         if self.frames is None:
             raise InvalidInputError("the session has no video; call init(frames) first")
         return self
@@ -104,6 +104,8 @@ class VideoSession:
         lo, hi = self._span.get(obj, (1, 0))
         is_init = not lo <= frame_idx <= hi
         prev_ref = self.bank.get(obj, frame_idx)
+        if not is_init:
+            self._encode_pending()  # the frames this one is conditioned on need their memory features
         prev_logits = None
         if prev_ref is not None and pts is not None:
             mem, row = prev_ref

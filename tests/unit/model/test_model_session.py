@@ -43,6 +43,17 @@ def test_mask_prompt_is_returned_on_its_frame(tiny, clip) -> None:
     assert f == 0 and np.array_equal(logits[0, 0].numpy() > 0, m)
 
 
+def test_clicks_on_a_mask_prompted_frame_refine_it(tiny, clip) -> None:
+    # a reviewer clicks on a proposal's frame before anything was propagated: the frame's own
+    # memory is encoded first (it used to be looked up unencoded and crash)
+    s = VideoSession(tiny).init(list(clip.frames))
+    s.add_prompt(2, 1, mask=clip.masks[1, 2])
+    ys, xs = np.nonzero(clip.masks[1, 2])
+    m = s.add_prompt(2, 1, points=[[float(xs[0]), float(ys[0])]], labels=[1])
+    assert m.shape == clip.masks[1, 2].shape and m.dtype == bool
+    assert [f for f, *_ in s.propagate()] == [2, 3, 4, 5]
+
+
 def test_all_objects_batched_equal_one_by_one(tiny, clip) -> None:
     together = VideoSession(tiny).init(list(clip.frames))
     for k in range(2):
