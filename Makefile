@@ -8,12 +8,13 @@ PIP := $(VENV)/bin/pip
 CONSTRAINTS := infra/constraints.txt
 PYTEST_ARGS ?=
 
-.PHONY: help venv labelstudio-venv system-deps demo test test-unit bench clean
+.PHONY: help venv labelstudio-venv system-deps demo test test-unit lint bench clean
 
 help:
 	@echo "make demo   - create .venv, install, run the main job on embedded defaults"
 	@echo "make test   - create .venv, install, start the local service stack, run every test"
 	@echo "make bench  - run every benchmark in bench/ and write bench/results/summary.md"
+	@echo "make lint   - ruff check . (make test runs it first)"
 
 venv: $(VENV)/.installed
 
@@ -52,7 +53,10 @@ demo: venv
 # The session fixtures in tests/conftest.py start the real local stack (same code as
 # `maskloop stack up`) once per run and stop it at the end. pytest's "no tests collected" (5) is not
 # a failure of the suite.
-test: venv labelstudio-venv system-deps
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv labelstudio-venv system-deps lint
 	@start=$$(date +%s); \
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	echo "make test: $$(( $$(date +%s) - start )) s of tests"; \

@@ -69,7 +69,7 @@ class MlflowTracker:
                     artifact_location=artifact_root.resolve().as_uri() if artifact_root else None,
                 )
             )
-        except Exception as exc:  # noqa: BLE001 - any transport/store failure means "unreachable"
+        except Exception as exc:
             raise UnavailableError(f"cannot reach MLflow at {tracking_uri}: {exc}") from exc
 
     # --- runs ------------------------------------------------------------------------------------

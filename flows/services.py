@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from storage.objects.object_store import ObjectStore
 
 
-def object_store(settings: Settings) -> "ObjectStore":
+def object_store(settings: Settings) -> ObjectStore:
     """The configured object store: S3Store when ``settings.uses_s3``, else LocalStore."""
     if settings.uses_s3:
         from storage.objects.s3_store import S3Store
@@ -38,7 +38,7 @@ def object_store(settings: Settings) -> "ObjectStore":
     return LocalStore(settings.objects_dir)
 
 
-def open_catalog(settings: Settings) -> "Catalog":
+def open_catalog(settings: Settings) -> Catalog:
     """Open the configured catalog (SQLite is migrated on open; PostgreSQL needs `maskloop db upgrade`)."""
     from storage.catalog.catalog import Catalog
 
@@ -47,7 +47,7 @@ def open_catalog(settings: Settings) -> "Catalog":
     return Catalog.open(settings.catalog_url)
 
 
-def write_once_worm(settings: Settings, store: "ObjectStore", key: str, data: bytes, *,
+def write_once_worm(settings: Settings, store: ObjectStore, key: str, data: bytes, *,
                     content_type: str) -> bool:
     """Also keep a WORM copy of ``data`` at ``key`` in the object-lock bucket when
     ``settings.worm_retain_days > 0`` and the store can lock; returns True when a copy exists."""
@@ -59,7 +59,7 @@ def write_once_worm(settings: Settings, store: "ObjectStore", key: str, data: by
     return True
 
 
-def manifest_writer(settings: Settings, store: "ObjectStore") -> Callable[[bytes], tuple[str, str]]:
+def manifest_writer(settings: Settings, store: ObjectStore) -> Callable[[bytes], tuple[str, str]]:
     """The ``manifest_writer`` of ``Catalog.commit_version``: a content-addressed blob, plus a WORM
     copy under the same key when configured. Returns ``(key, sha256)``."""
     content_type = "application/x-ndjson"

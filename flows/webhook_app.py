@@ -162,7 +162,7 @@ def app_from_settings() -> FastAPI:
     api_url = settings.prefect_api_url
     # Import Prefect's events client now, not on the first delivery: that import takes seconds on a
     # busy machine, while Label Studio waits WEBHOOK_TIMEOUT seconds (default 1) for the answer.
-    import prefect.events  # noqa: F401
+    import prefect.events
     import prefect.settings  # noqa: F401
 
     def emit(event: WebhookEvent) -> None:

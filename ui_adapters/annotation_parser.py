@@ -42,7 +42,7 @@ def parse_timestamp(value: Any) -> datetime | None:
         stamp = value
     else:
         try:
-            stamp = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+            stamp = datetime.fromisoformat(str(value))
         except ValueError:
             return None
     if stamp.tzinfo is None:

@@ -286,7 +286,6 @@ def _parse_anchored(
     ``lengths`` may hold zeros (unused slots, see :func:`_lay_out`).
     """
     nbits = data.size * 8
-    cap = nbits - 3  # no group header starts here or later (same rule as the general parser)
     starts = _chain_starts(data)  # chain k starts at starts[k]
     bit_words = _bit_words(data)
     group_bits, shift = _group_tables(sizes)

@@ -20,7 +20,7 @@ from storage.catalog.tables import AuditEvent
 MAX_PAGE = 1000
 
 
-def _match(column, value: str):  # noqa: ANN001, ANN202 - SQLAlchemy column / clause
+def _match(column, value: str):
     if value.endswith("*"):
         escaped = value[:-1].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return column.like(escaped + "%", escape="\\")

@@ -38,7 +38,8 @@ def require(permission: str) -> Callable[..., Principal]:
     """A FastAPI dependency admitting tokens whose role holds ``permission``."""
 
     def dependency(request: Request,
-                   credentials: HTTPAuthorizationCredentials | None = Security(BEARER)) -> Principal:
+                   credentials: HTTPAuthorizationCredentials | None = Security(BEARER),  # noqa: B008 (FastAPI's API)
+                   ) -> Principal:
         if credentials is None or not credentials.credentials:
             raise _unauthorized("missing bearer token: send 'Authorization: Bearer <token>' "
                                 "(create one with `maskloop api token create`)")

@@ -9,6 +9,7 @@ Edges point from the origin to what was derived from it. Videos are capped at ``
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -48,7 +49,7 @@ class LineageGraph:
 
 
 def _when(at: object) -> str:
-    if at is None or at is pd.NaT or (isinstance(at, float) and at != at):
+    if at is None or at is pd.NaT or (isinstance(at, float) and math.isnan(at)):
         return ""
     return pd.Timestamp(at).strftime("%Y-%m-%d %H:%M")
 

@@ -8,7 +8,7 @@ detail) so the content is also readable as text and by screen readers.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html import escape
 
 from flows.api.lineage_graph import LineageGraph
@@ -87,10 +87,10 @@ def render_svg(graph: LineageGraph) -> str:
     """The graph as one ``<svg>`` element (width/height in px)."""
     placed = layout(graph)
     w, h = placed.width, placed.height
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(graph.title)}" '
-             f'width="{w:.0f}" height="{h:.0f}" style="max-width:100%;height:auto" viewBox="0 0 {w:.0f} {h:.0f}">',
-             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
-             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#94a3b8"/></marker></defs>',
+    parts = [(f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{escape(graph.title)}" '
+             f'width="{w:.0f}" height="{h:.0f}" style="max-width:100%;height:auto" viewBox="0 0 {w:.0f} {h:.0f}">'),
+             ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" '
+             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#94a3b8"/></marker></defs>'),
              f'<rect x="0" y="0" width="{w:.0f}" height="{h:.0f}" fill="#ffffff"/>']
     parts += _edge_paths(graph, placed)
     parts += _node_boxes(placed)
@@ -100,7 +100,7 @@ def render_svg(graph: LineageGraph) -> str:
 
 def render_page(graph: LineageGraph, *, generated_at: datetime | None = None) -> str:
     """The complete HTML document (UTF-8 text) for ``graph``."""
-    at = (generated_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    at = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     kinds = [k for k in COLORS if any(n.kind == k for n in graph.nodes)]
     legend = "".join(f'<span><i style="background:{COLORS[k][0]};border-color:{COLORS[k][1]}"></i>'
                      f"{escape(KIND_NAMES[k])}</span>" for k in kinds)
@@ -120,7 +120,7 @@ def render_page(graph: LineageGraph, *, generated_at: datetime | None = None) ->
     )
 
 
-def model_lineage_page(catalog, ref: str) -> str:  # noqa: ANN001 - storage Catalog
+def model_lineage_page(catalog, ref: str) -> str:
     """The HTML page of model ``NAME@VER``'s lineage, read from ``catalog``."""
     from flows.api.lineage_graph import model_graph
 

@@ -11,7 +11,7 @@ taken as UTC.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
@@ -43,8 +43,8 @@ def as_utc(value: datetime | None, *, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return aware.astimezone(timezone.utc)
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise InvalidInputError(f"{name} {value.isoformat()} is out of range; use a UTC time such as "
                                 "2026-11-21T10:00:00Z") from exc

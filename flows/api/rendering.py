@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 from fastapi import Request
 from fastapi.responses import Response
 
-from flows.api.schemas import LineageRow
+from flows.api.schemas import LineageOut, LineageRow
 
 CSV_RESPONSE = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
                       "description": "JSON by default; CSV with ?format=csv or Accept: text/csv"}}
@@ -23,7 +23,7 @@ TIME_COLUMNS = frozenset({"at", "created_at"})
 
 
 def _iso(value: datetime | None) -> str:
-    return "" if value is None else value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def wants_csv(request: Request, fmt: str | None) -> bool:
@@ -56,7 +56,7 @@ def utc_or_none(value: object) -> datetime | None:
         value = value.to_pydatetime()
     if not isinstance(value, datetime):
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def plain(value: object) -> object:
@@ -78,7 +78,7 @@ def lineage_rows(frame: pd.DataFrame) -> list[LineageRow]:
 
 
 def lineage_response(request: Request, fmt: str | None, frame: pd.DataFrame, *, subject: str,
-                     filename: str) -> Response | "LineageOut":
+                     filename: str) -> Response | LineageOut:
     """A lineage DataFrame as :class:`LineageOut` JSON or as CSV."""
     from flows.api.schemas import LineageOut
 

@@ -50,7 +50,7 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="info", server_header=False)
 
 
-def _writer_catalog(ctx: typer.Context):  # noqa: ANN202 - (Catalog, actor, role)
+def _writer_catalog(ctx: typer.Context):
     from flows.cli.db_cmd import actor_of, open_catalog
 
     settings = settings_of(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import typer
@@ -12,8 +13,8 @@ from flows.cli.lineage_cmd import FORMAT_OPTION, OutputFormat, print_frame
 app = typer.Typer(help="The append-only, hash-chained audit trail: show, verify, export.", no_args_is_help=True)
 
 
-def _time(text: str | None, option: str):  # noqa: ANN202 - datetime | None
-    from datetime import datetime, timezone
+def _time(text: str | None, option: str):
+    from datetime import datetime
 
     from storage.errors import InvalidInputError
 
@@ -23,7 +24,7 @@ def _time(text: str | None, option: str):  # noqa: ANN202 - datetime | None
         value = datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInputError(f"{option} {text!r}: use an ISO date or time, e.g. 2026-11-21 or 2026-11-21T10:00") from exc
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 @app.command("show")

@@ -24,11 +24,10 @@ def cycle_progress(title: str, *, log_steps: bool) -> Iterator[tuple[Step, Progr
     """Yield ``(step, progress)``: ``step(text)`` names the current step (and logs it to stderr when
     ``log_steps``), ``progress(done, total)`` fills the bar (items of that step)."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # before prefect's logging is configured
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     import mlflow  # noqa: F401  (both configure their loggers on import; quiet them below)
     import prefect  # noqa: F401
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -17,7 +17,7 @@ def actor_of(settings: Settings) -> str:
     return services.actor_of(settings)
 
 
-def open_catalog(settings: Settings, *, write: bool):  # noqa: ANN201 - returns storage Catalog
+def open_catalog(settings: Settings, *, write: bool):
     """Open the configured catalog; write commands are refused for the read-only auditor role."""
     from flows import services
     from storage.catalog.guard import check_writer
@@ -32,7 +32,8 @@ def upgrade(ctx: typer.Context) -> None:
     """Migrate the catalog schema to the newest revision (needed once per PostgreSQL database)."""
     from storage.catalog.engine import check_reachable, make_engine
     from storage.catalog.guard import check_writer, db_errors
-    from storage.migrations.runner import current_revision, upgrade as run_upgrade
+    from storage.migrations.runner import current_revision
+    from storage.migrations.runner import upgrade as run_upgrade
 
     settings = settings_of(ctx)
     check_writer(actor_of(settings), settings.role)

@@ -35,7 +35,7 @@ def import_davis_cmd(
     bar = Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
     with open_catalog(settings) as catalog, bar:
 
-        def progress_for(sequence: str):  # noqa: ANN202 - rich callback factory
+        def progress_for(sequence: str):
             task = bar.add_task(sequence, total=None)
             return lambda done, total: bar.update(task, completed=done, total=total)
 

@@ -43,7 +43,13 @@ def ingest(
     exit status is that of the first failure (2 for bad input). Repeats print "already ingested".
     """
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from flows.errors import InvalidInputError
     from flows.services import actor_of, object_store, open_catalog

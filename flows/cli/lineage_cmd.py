@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from pathlib import Path
 
@@ -24,7 +25,7 @@ class OutputFormat(str, Enum):
 FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", "-f", help="Output: table, json or csv.")
 
 
-def print_frame(frame, fmt: OutputFormat, *, title: str | None = None) -> None:  # noqa: ANN001 - DataFrame
+def print_frame(frame, fmt: OutputFormat, *, title: str | None = None) -> None:
     """Print a DataFrame as a rich table, JSON records or CSV on stdout."""
     import sys
 
@@ -42,12 +43,12 @@ def print_frame(frame, fmt: OutputFormat, *, title: str | None = None) -> None: 
     for column in frame.columns:
         table.add_column(str(column), overflow="fold")
     for values in frame.itertuples(index=False):
-        table.add_row(*("" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v)
+        table.add_row(*("" if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else str(v)
                         for v in values))
     Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
-def _show(ctx: typer.Context, query, subject, fmt: OutputFormat, title: str) -> None:  # noqa: ANN001
+def _show(ctx: typer.Context, query, subject, fmt: OutputFormat, title: str) -> None:
     from flows.cli.db_cmd import open_catalog
 
     catalog = open_catalog(settings_of(ctx), write=False)

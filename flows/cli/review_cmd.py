@@ -49,7 +49,6 @@ def close_cmd(ctx: typer.Context, round_id: int = typer.Argument(..., help="Roun
     from flows.cycle.close_round import close_round
     from flows.cycle.review import close_round_review, review_ui
     from flows.cycle.workspace import open_workspace
-
     from storage.catalog.rounds import get_round
 
     with open_workspace(settings_of(ctx)) as ws:

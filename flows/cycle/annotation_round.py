@@ -25,12 +25,18 @@ from flows.cycle.close_round import close_round
 from flows.cycle.config import CycleConfig
 from flows.cycle.create_round import plan_round
 from flows.cycle.refine import refine_round
-from flows.cycle.runtime import call
 from flows.cycle.reviewer_oracle import oracle_pass
+from flows.cycle.runtime import call
 from flows.cycle.workspace import Workspace, open_workspace
 from flows.errors import InvalidInputError
 from flows.settings import Settings
-from storage.catalog.rounds import generated_videos, get_round, round_masklets, round_videos, set_round_status
+from storage.catalog.rounds import (
+    generated_videos,
+    get_round,
+    round_masklets,
+    round_videos,
+    set_round_status,
+)
 
 if TYPE_CHECKING:
     from ui_adapters.review_ui import ReviewUI
@@ -99,7 +105,7 @@ def review_with_oracle(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: 
 
 def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConfig, retrain: bool | None = None,
                   step: Step | None = None, progress: Callable[[int, int], None] | None = None,
-                  ui: "ReviewUI | None" = None) -> RoundOutcome:
+                  ui: ReviewUI | None = None) -> RoundOutcome:
     """Move a round as far as it can go now (see module docstring).
 
     ``retrain``: True always retrains after closing, False never, None when the retraining
@@ -115,7 +121,12 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
         if reviewer == "oracle":
             review_with_oracle(ws, round_id, cfg=cfg, step=step)
         else:
-            from flows.cycle.review import close_round_review, open_round_review, review_ui, sync_round_reviews
+            from flows.cycle.review import (
+                close_round_review,
+                open_round_review,
+                review_ui,
+                sync_round_reviews,
+            )
 
             ui = ui if ui is not None else review_ui(ws)
             if get_round(ws.catalog, round_id).label_studio_project_id is not None:

@@ -124,7 +124,7 @@ def _sam2_checkpoint(info: ModelInfo) -> Path:
     return path
 
 
-def load_registered(ws: Workspace, info: ModelInfo) -> "LoadedModel":
+def load_registered(ws: Workspace, info: ModelInfo) -> LoadedModel:
     """Load a registered model version on the configured device."""
     from model.network.refs import load_model
 

@@ -6,8 +6,8 @@ from prefect import task
 from prefect.cache_policies import NONE
 
 from flows.cycle.config import CycleConfig
-from flows.services import manifest_writer
 from flows.cycle.workspace import Workspace
+from flows.services import manifest_writer
 from storage.catalog.catalog import NothingToCommitError
 from storage.records import DatasetVersionRef
 

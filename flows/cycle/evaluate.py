@@ -14,7 +14,7 @@ from flows.orchestration.gpu_slot import gpu_slot
 from storage.catalog.model_aliases import ModelInfo, find_evaluation, record_evaluation
 
 
-def score_model(model, sequences: list[ValSequence]) -> dict[str, object]:  # noqa: ANN001
+def score_model(model, sequences: list[ValSequence]) -> dict[str, object]:
     """{"J", "F", "JF", "sequences": {video_id: {"J","F","JF"}}} of a loaded model."""
     from model.metrics.semi_supervised import evaluate_sequence
     from model.metrics.vos import mean_scores
@@ -28,7 +28,7 @@ def score_model(model, sequences: list[ValSequence]) -> dict[str, object]:  # no
 
 
 def evaluate_registered(ws: Workspace, info: ModelInfo, dataset_version: str, *,
-                        sequences: list[ValSequence] | None = None, model=None) -> dict[str, object]:  # noqa: ANN001
+                        sequences: list[ValSequence] | None = None, model=None) -> dict[str, object]:
     """Scores of ``info`` on ``dataset_version``'s val split (cached by val digest, audited)."""
     from flows.cycle.champion import load_registered
 

@@ -57,7 +57,7 @@ def params_hash(cfg: CycleConfig, model_ref: str) -> str:
     return hashlib.sha256(doc.encode()).hexdigest()
 
 
-def propose(ws: "Workspace", *, frames: "np.ndarray", model_info: "ModelInfo", cfg: CycleConfig) -> list:
+def propose(ws: Workspace, *, frames: np.ndarray, model_info: ModelInfo, cfg: CycleConfig) -> list:
     """Automatic masklets (model.automask MaskletProposal list) of uint8 [T, H, W, 3] frames."""
     from flows.cycle.champion import load_registered
     from flows.orchestration.gpu_slot import gpu_slot
@@ -87,7 +87,7 @@ def with_retries(step: Callable[[], T], *, attempts: int = STORE_ATTEMPTS,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def store_proposals(ws: "Workspace", *, round_id: int, video: "VideoRef", model_id: int | None, key: str,
+def store_proposals(ws: Workspace, *, round_id: int, video: VideoRef, model_id: int | None, key: str,
                     proposals: list) -> tuple[list[int], bool]:
     """Put every proposal's blob (write-once) and register them in one transaction (idempotent)."""
     from flows.cycle.media import compress_rle

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 
-def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarray]], *,  # noqa: ANN001
+def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarray]], *,
          start: int, reverse: bool, masks: dict[int, np.ndarray], scores: dict[int, np.ndarray]) -> None:
     import torch
 
@@ -36,7 +36,7 @@ def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarra
             scores[obj][f] = float(probs[k])
 
 
-def propagate_prompts(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarray]], *,  # noqa: ANN001
+def propagate_prompts(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarray]], *,
                       backward: bool = False) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
     """See module docstring. ``frames`` uint8 [T, H, W, 3]; model a loaded SAM 2 model."""
     t, h, w = frames.shape[:3]

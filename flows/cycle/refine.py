@@ -44,7 +44,7 @@ def corrected_frames(ws: Workspace, row: pd.Series, n_frames: int) -> dict[int, 
     return {int(f): current[f] for f in changed}
 
 
-def refine_video(ws: Workspace, *, model, video_id: int, rows: pd.DataFrame) -> list[int]:  # noqa: ANN001
+def refine_video(ws: Workspace, *, model, video_id: int, rows: pd.DataFrame) -> list[int]:
     """Re-propagate every needs_fix masklet of one video; returns the refined masklet ids."""
     video = ws.catalog.get_video(video_id)
     frames = load_frames(ws.store, video)

@@ -113,7 +113,7 @@ def _train(ws: Workspace, tracker: MlflowTracker, run_id: str, *, base_path: Pat
                             extra={"train_config": train_cfg.to_dict()})
 
 
-def _fine_tune_lite(tracker: MlflowTracker, run_id: str, *, base, videos: list[TrainVideo],  # noqa: ANN001
+def _fine_tune_lite(tracker: MlflowTracker, run_id: str, *, base, videos: list[TrainVideo],
                     cfg: CycleConfig, out: Path, progress: Callable[[int, int], None] | None) -> Path:
     """The lite default network: the decoder fine-tuned on the version's videos (encoder frozen)."""
     from model.network.checkpoint import write_checkpoint

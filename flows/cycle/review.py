@@ -17,7 +17,11 @@ from flows.cycle.workspace import Workspace
 from flows.errors import ConflictError
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.rounds import (
-    get_round, review_external_ids, round_masklets, set_round_project, set_round_status,
+    get_round,
+    review_external_ids,
+    round_masklets,
+    set_round_project,
+    set_round_status,
 )
 from storage.masks.rle import decode_rle
 
@@ -35,7 +39,7 @@ class SyncResult:
     rejected: int
 
 
-def review_ui(ws: Workspace) -> "ReviewUI":
+def review_ui(ws: Workspace) -> ReviewUI:
     """The Label Studio review UI configured in settings (frames via its S3 storage or presigned URLs).
 
     With ``webhook_url`` set, opening a round's review registers one webhook on its project
@@ -64,7 +68,7 @@ def _frame_url(ws: Workspace, key: str) -> str:
     return f"s3://{ws.settings.s3_bucket}/{key}" if ws.settings.uses_s3 else ws.store.presigned_url(key)
 
 
-def open_round_review(ws: Workspace, round_id: int, ui: "ReviewUI") -> int:
+def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
     """Create/extend the round's review project; returns its project id."""
     from flows.cycle.media import load_blob
     from ui_adapters.records import MaskletForReview, ReviewRound
@@ -92,7 +96,7 @@ def open_round_review(ws: Workspace, round_id: int, ui: "ReviewUI") -> int:
     return project.project_id
 
 
-def sync_round_reviews(ws: Workspace, round_id: int, ui: "ReviewUI") -> SyncResult:
+def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult:
     """Record every new review of the round's project (idempotent)."""
     from ui_adapters.records import ReviewProject
 
@@ -122,7 +126,7 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: "ReviewUI") -> SyncResu
     return SyncResult(round_id=round_id, recorded=recorded, skipped=skipped, rejected=len(batch.rejected))
 
 
-def close_round_review(ws: Workspace, round_id: int, ui: "ReviewUI") -> None:
+def close_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> None:
     """Close the round's review project (reviews already submitted stay fetchable)."""
     from ui_adapters.records import ReviewProject
 

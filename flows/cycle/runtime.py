@@ -15,7 +15,6 @@ from typing import Any
 
 from flows.settings import Settings
 
-
 #: Seconds the ephemeral server may take to start (Prefect's default 20 s is too short on 2 busy cores).
 EPHEMERAL_STARTUP_S = 180
 
@@ -32,9 +31,14 @@ def prefect_runtime(settings: Settings) -> Iterator[str]:
     Yields the mode: ``"server"`` or ``"ephemeral"``.
     """
     from prefect.settings import (
-        PREFECT_API_URL, PREFECT_HOME, PREFECT_LOGGING_LEVEL, PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
-        PREFECT_SERVER_ANALYTICS_ENABLED, PREFECT_SERVER_EPHEMERAL_ENABLED,
-        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings,
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_LOGGING_LEVEL,
+        PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+        temporary_settings,
     )
 
     if settings.prefect_api_url:

@@ -47,7 +47,7 @@ def record_verdict(ws: Workspace, *, masklet_id: int, revision: int, video: Vide
     correction = None
     if corrections:
         masks = corrected_masks(ws, video=video, blob_key=blob_key, corrections=corrections)
-        frames = covered_frames(masks, set(int(f) for f in corrections))
+        frames = covered_frames(masks, {int(f) for f in corrections})
         stored = store_masks(ws.store, video_sha256=video.sha256, masks=masks, frames=frames)
         correction = GeneratedMasklet(stored.blob_key, stored.blob_sha256, stored.frame_indices, stored.scores)
     _, created = apply_review(ws.catalog, masklet_id=masklet_id, revision=revision, reviewer=reviewer,

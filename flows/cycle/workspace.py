@@ -25,8 +25,8 @@ class Workspace:
     """Open services of one flow run; ``actor``/``role`` are recorded on every catalog change."""
 
     settings: Settings
-    catalog: "Catalog"
-    store: "ObjectStore"
+    catalog: Catalog
+    store: ObjectStore
     actor: str
     role: str
 

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Collection
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Protocol, Self
 
 _log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class EventWatch:
         self._task: asyncio.Task[None] | None = None
         self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> EventWatch:
+    def __enter__(self) -> Self:
         # loop and task exist before the thread runs, so __exit__ can always cancel the task; the
         # task copies this context (the Prefect settings, which the CLI may point at a server)
         self._loop = asyncio.new_event_loop()
@@ -89,7 +89,7 @@ class EventWatch:
             self._loop.run_until_complete(self._task)
         except asyncio.CancelledError:
             pass
-        except Exception as exc:  # the fallback poll carries on
+        except Exception as exc:  # noqa: BLE001 (any failure: the fallback poll carries on)
             _log.warning("event stream for %s unavailable (%s); polling only", ", ".join(self.events), exc)
         finally:
             self._connected.set()

@@ -164,30 +164,29 @@ def _submit_and_wait(
 
     from flows.orchestration.event_watch import EventWatch
 
-    with temporary_settings(updates={PREFECT_API_URL: api_url}):
-        with get_client(sync_client=True) as client:
-            target = deployment_id(client, GENERATE_DEPLOYMENT, generation_spec().entrypoint)
+    with temporary_settings(updates={PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
+        target = deployment_id(client, GENERATE_DEPLOYMENT, generation_spec().entrypoint)
 
-            def submit(video_id: int) -> tuple[int, Any]:
-                return int(video_id), run_deployment(
-                    target,
-                    parameters=generation_parameters(round_id=round_id, video_id=video_id, extra=extra),
-                    timeout=0,
-                    flow_run_name=f"round-{round_id}-video-{video_id}",
-                    tags=[f"round:{round_id}", f"video:{video_id}"],
-                ).id
+        def submit(video_id: int) -> tuple[int, Any]:
+            return int(video_id), run_deployment(
+                target,
+                parameters=generation_parameters(round_id=round_id, video_id=video_id, extra=extra),
+                timeout=0,
+                flow_run_name=f"round-{round_id}-video-{video_id}",
+                tags=[f"round:{round_id}", f"video:{video_id}"],
+            ).id
 
-            n_lead = _lead_count(client) if lead_until else len(video_ids)
-            submitted = [submit(v) for v in video_ids[:n_lead]]
-            # subscribe once the lead runs are submitted: connecting overlaps their start-up
-            with EventWatch(events=FLOW_RUN_EVENTS) as watch:
-                if lead_until and len(video_ids) > n_lead:
-                    lead_s = LEAD_WAIT_S if timeout_s is None else min(LEAD_WAIT_S, timeout_s)
-                    _wait_for(client, [f for _, f in submitted], done=_reached(lead_until), watch=watch,
-                              poll_s=poll_s, timeout_s=lead_s)
-                submitted += [submit(v) for v in video_ids[n_lead:]]
-                runs = _wait_for(client, [f for _, f in submitted], done=_is_final, watch=watch, poll_s=poll_s,
-                                 timeout_s=timeout_s)
+        n_lead = _lead_count(client) if lead_until else len(video_ids)
+        submitted = [submit(v) for v in video_ids[:n_lead]]
+        # subscribe once the lead runs are submitted: connecting overlaps their start-up
+        with EventWatch(events=FLOW_RUN_EVENTS) as watch:
+            if lead_until and len(video_ids) > n_lead:
+                lead_s = LEAD_WAIT_S if timeout_s is None else min(LEAD_WAIT_S, timeout_s)
+                _wait_for(client, [f for _, f in submitted], done=_reached(lead_until), watch=watch,
+                          poll_s=poll_s, timeout_s=lead_s)
+            submitted += [submit(v) for v in video_ids[n_lead:]]
+            runs = _wait_for(client, [f for _, f in submitted], done=_is_final, watch=watch, poll_s=poll_s,
+                             timeout_s=timeout_s)
     states = {str(r.id): (r.state.type.value if r.state else "PENDING") for r in runs}
     return tuple(VideoRun(video_id=v, flow_run_id=str(f), state=states.get(str(f), "PENDING")) for v, f in submitted)
 

@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from flows.orchestration.server_setup import GPU_LIMIT
@@ -105,7 +105,7 @@ def _try_lease(client: Any, occupy: int, holder: Any) -> tuple[bool, UUID | None
 class _Sleep:
     """A waiter that only sleeps (no event stream): polling every ``poll_s`` seconds."""
 
-    def __enter__(self) -> _Sleep:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -154,7 +154,7 @@ def _renew_until(lease_id: UUID, stop: threading.Event) -> None:
         while not stop.wait(RENEW_S):
             try:
                 client.renew_concurrency_lease(lease_id=lease_id, lease_duration=LEASE_S)
-            except Exception as exc:  # keep the model work going; the server may come back
+            except Exception as exc:  # noqa: BLE001 (keep the model work going; the server may come back)
                 _log.warning("could not renew the %r slot lease %s: %s", GPU_LIMIT, lease_id, exc)
 
 
@@ -200,6 +200,6 @@ def gpu_slot(*, occupy: int = 1, timeout_s: float | None = None, poll_s: float =
             stop.set()
             try:
                 client.release_concurrency_slots_with_lease(lease_id=lease_id)
-            except Exception as exc:  # the lease expires LEASE_S seconds after its last renewal
+            except Exception as exc:  # noqa: BLE001 (the lease expires LEASE_S seconds after its last renewal)
                 _log.warning("could not release the %r slot lease %s: %s", GPU_LIMIT, lease_id, exc)
             _emit(RELEASED_EVENT, held_s=time.monotonic() - held)

@@ -46,7 +46,7 @@ _TERMINAL_EVENTS = frozenset(
 )
 
 
-def ensure_gpu_limit(client: "SyncPrefectClient", *, gpu_workers: int) -> None:
+def ensure_gpu_limit(client: SyncPrefectClient, *, gpu_workers: int) -> None:
     """Set the global limit ``gpu`` to ``gpu_workers`` and the ``gpu`` pool's to ``PREFETCH * gpu_workers``."""
     from prefect.client.schemas.actions import WorkPoolUpdate
 
@@ -54,7 +54,7 @@ def ensure_gpu_limit(client: "SyncPrefectClient", *, gpu_workers: int) -> None:
     client.update_work_pool(GPU_POOL, WorkPoolUpdate(concurrency_limit=PREFETCH * gpu_workers))
 
 
-def ensure_crash_detector(client: "SyncPrefectClient") -> None:
+def ensure_crash_detector(client: SyncPrefectClient) -> None:
     """(Re)create the automation that marks flow runs without heartbeats as Crashed."""
     from prefect.client.schemas.objects import StateType
     from prefect.events.actions import ChangeFlowRunState

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import html
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flows.cycle.round_report import RoundStats, round_stats
@@ -72,10 +72,10 @@ def render_report(ws: Workspace, round_ids: Sequence[int], *, title: str = "mask
     """The HTML text of the report on ``round_ids`` (and the phase comparison, when given)."""
     stats = [round_stats(ws, r) for r in round_ids]
     legend = "".join(f'<span style="background:rgb{c}">{html.escape(k)}</span>' for k, c in COLORS.items())
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>",
-             f"<p>generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}; dataset "
-             f"{html.escape(', '.join(sorted({s.dataset for s in stats})))}</p>", stats_table(stats),
+    parts = [(f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"),
+             (f"<p>generated {datetime.now(UTC):%Y-%m-%d %H:%M UTC}; dataset "
+             f"{html.escape(', '.join(sorted({s.dataset for s in stats})))}</p>"), stats_table(stats),
              "<h2>Round over round</h2>", _img(rounds_figure(stats), "plots"),
              phases_section(phases) if phases else "",
              f"<h2>Overlay contact sheets</h2><p class='legend'>{legend}</p>"]

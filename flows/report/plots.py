@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from flows.cycle.round_report import RoundStats
 
 
-def _png(fig) -> bytes:  # noqa: ANN001
+def _png(fig) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     return buffer.getvalue()

@@ -8,8 +8,8 @@ with the highest positive logit), as DAVIS index maps are.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch

@@ -75,7 +75,7 @@ class ArchSpec:
         return {"name": self.name, "config": self.config, "overrides": list(self.overrides)}
 
     @classmethod
-    def from_dict(cls, data: object) -> "ArchSpec":
+    def from_dict(cls, data: object) -> ArchSpec:
         if not isinstance(data, dict) or not {"name", "config", "overrides"} <= set(data):
             raise InvalidInputError(
                 "checkpoint has no valid architecture record; it was not written by maskloop's "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import ContextManager
+from contextlib import AbstractContextManager
 
 import torch
 
@@ -23,7 +23,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def autocast_for(device: torch.device) -> ContextManager[object]:
+def autocast_for(device: torch.device) -> AbstractContextManager[object]:
     """bf16 autocast on CUDA; a no-op context on CPU (float32 everywhere)."""
     if device.type == "cuda":
         return torch.autocast(device_type="cuda", dtype=torch.bfloat16)

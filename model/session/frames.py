@@ -67,7 +67,7 @@ class FrameSource:
         self._buffer: OrderedDict[int, torch.Tensor] = OrderedDict()
         self._pulled = 0  # frames pulled from the iterator so far
         self._ended = False
-        if isinstance(frames, np.ndarray) or isinstance(frames, Sequence):
+        if isinstance(frames, (np.ndarray, Sequence)):
             if len(frames) == 0:
                 raise InvalidInputError("the video has no frames; pass at least one frame")
             self._seq = frames

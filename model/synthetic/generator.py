@@ -73,8 +73,8 @@ def generate_clip(
     frames = np.zeros((n_frames, height, width, 3), np.uint8)
     masks = np.zeros((n_obj, n_frames, height, width), bool)
     for t in range(n_frames):
-        ox = int(round(margin + margin * 0.8 * np.sin(freq[0] * t + phase[0])))
-        oy = int(round(margin + margin * 0.8 * np.sin(freq[1] * t + phase[1])))
+        ox = round(margin + margin * 0.8 * np.sin(freq[0] * t + phase[0]))
+        oy = round(margin + margin * 0.8 * np.sin(freq[1] * t + phase[1]))
         img = canvas[oy:oy + height, ox:ox + width].copy()
         covered = np.zeros((height, width), bool)
         # draw back to front; later instruments are nearer the camera and occlude earlier ones

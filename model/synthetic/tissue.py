@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 
@@ -35,7 +37,7 @@ def polyline_distance(points: np.ndarray, height: int, width: int) -> np.ndarray
     """Distance in pixels from every pixel to a polyline ``points`` [P, 2] (x, y); float32 [H, W]."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     best = np.full((height, width), np.inf, np.float32)
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx, dy = x1 - x0, y1 - y0
         length2 = max(dx * dx + dy * dy, 1e-6)
         t = np.clip(((xx - x0) * dx + (yy - y0) * dy) / length2, 0.0, 1.0)

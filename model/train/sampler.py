@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence, Union
 
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ IMG_STD = (0.229, 0.224, 0.225)
 
 # A video: frames uint8 [T, H, W, 3] and masks bool [K, T, H, W] (one masklet per object).
 Video = tuple[np.ndarray, np.ndarray]
-VideoSource = Union[Sequence[Video], Callable[[np.random.Generator], Video]]
+VideoSource = Sequence[Video] | Callable[[np.random.Generator], Video]
 
 
 @dataclass(frozen=True)

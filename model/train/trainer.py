@@ -4,8 +4,8 @@ seed-deterministic sampling, checkpoint + resume, per-step metrics through a cal
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

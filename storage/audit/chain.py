@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 
@@ -22,8 +22,8 @@ def canonical_json(value: object) -> str:
 
 def utc_iso(at: datetime) -> str:
     """UTC timestamp text with microseconds; naive datetimes (SQLite) are taken as UTC."""
-    aware = at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
-    return aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    aware = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_hash(

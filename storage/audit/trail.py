@@ -6,7 +6,7 @@ in commit order; on SQLite every catalog transaction already holds the write loc
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -31,7 +31,7 @@ def append_event(
     ).first()
     event_id = 1 if last is None else last.id + 1
     prev_hash = GENESIS if last is None else last.hash
-    at = datetime.now(timezone.utc)
+    at = datetime.now(UTC)
     details_text = canonical_json(details)
     digest = event_hash(
         id=event_id, at=at, actor=actor, role=role, action=action, entity=entity,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -66,7 +66,7 @@ def hash_token(secret: str) -> str:
 def _utc(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _info(row: ApiToken) -> TokenInfo:
@@ -92,7 +92,7 @@ def create_token(catalog: Catalog, *, name: str, role: str, actor: str, actor_ro
         if s.execute(sa.select(ApiToken.id).where(ApiToken.name == name)).first() is not None:
             raise ConflictError(f"an API token named {name!r} exists already (names are never reused); "
                                 "choose another name")
-        row = ApiToken(name=name, role=role, token_sha256=hash_token(secret), created_at=datetime.now(timezone.utc),
+        row = ApiToken(name=name, role=role, token_sha256=hash_token(secret), created_at=datetime.now(UTC),
                        created_by=actor)
         s.add(row)
         s.flush()
@@ -113,7 +113,7 @@ def revoke_token(catalog: Catalog, *, name: str, actor: str, actor_role: str) ->
             raise ConflictError(f"API token {name!r} was already revoked at {_utc(row.revoked_at).isoformat()}")
         if row.role == "admin" and actor_role != "admin":
             raise InvalidInputError("only the admin role may revoke admin tokens (set MASKLOOP_ROLE=admin)")
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         s.add(row)
         s.flush()
         append_event(s, actor=actor, role=actor_role, action="api_token.revoke", entity=f"api_token:{row.id}",

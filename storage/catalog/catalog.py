@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 import sqlalchemy.exc as sa_exc
 from sqlalchemy.engine import Engine
@@ -47,7 +47,7 @@ class Catalog:
 
     # --- lifecycle ------------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, auto_upgrade: bool | None = None) -> "Catalog":
+    def open(cls, url: str, *, auto_upgrade: bool | None = None) -> Catalog:
         """Connect; ``auto_upgrade`` None means True for SQLite, False for PostgreSQL.
 
         An un-migrated or outdated catalog without auto-upgrade raises UnavailableError telling
@@ -88,7 +88,7 @@ class Catalog:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Catalog":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -97,9 +97,8 @@ class Catalog:
     @contextmanager
     def session(self, what: str) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error (driver errors mapped)."""
-        with db_errors(what):
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield session
+        with db_errors(what), Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
 
     def _write(self, what: str, actor: str, role: str, fn: Callable[[Session], T], retries: int = 1) -> T:
         """Run ``fn`` in one write transaction; retry on deadlock/serialization/unique races."""

@@ -6,6 +6,7 @@ finds what changed through a partial index instead of scanning the dataset.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Sequence
@@ -15,7 +16,15 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from storage.audit.trail import append_event
-from storage.catalog.tables import ORIGINS, SOURCES, STATUSES, Dataset, Masklet, MaskletRevision, Video
+from storage.catalog.tables import (
+    ORIGINS,
+    SOURCES,
+    STATUSES,
+    Dataset,
+    Masklet,
+    MaskletRevision,
+    Video,
+)
 from storage.catalog.videos import check_sha256
 from storage.errors import InvalidInputError, NotFoundError
 
@@ -34,7 +43,7 @@ def _check_frames(frame_indices: Sequence[int], scores: Sequence[float]) -> tupl
     values = [float(s) for s in scores]
     if not frames:
         raise InvalidInputError("a masklet revision needs at least one frame")
-    if any(f < 0 for f in frames) or any(b <= a for a, b in zip(frames, frames[1:])):
+    if any(f < 0 for f in frames) or any(b <= a for a, b in itertools.pairwise(frames)):
         raise InvalidInputError("frame indices must be non-negative and strictly increasing")
     if len(values) != len(frames):
         raise InvalidInputError(f"{len(values)} scores for {len(frames)} frames: give one score per frame")

@@ -25,7 +25,13 @@ from storage.catalog import masklets as _masklets
 from storage.catalog.catalog import Catalog
 from storage.catalog.guard import check_writer
 from storage.catalog.tables import (
-    AnnotationRound, AuditEvent, Dataset, Masklet, Review, Video, VideoSplit,
+    AnnotationRound,
+    AuditEvent,
+    Dataset,
+    Masklet,
+    Review,
+    Video,
+    VideoSplit,
 )
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -169,7 +175,7 @@ def keyed_masklets(catalog: Catalog, *, round_id: int, video_id: int, model_vers
         return _keyed(s, round_id, video_id, model_version_id, params_hash)
 
 
-def _keyed(s, round_id: int, video_id: int, model_version_id: int | None, params_hash: str) -> list[int]:  # noqa: ANN001
+def _keyed(s, round_id: int, video_id: int, model_version_id: int | None, params_hash: str) -> list[int]:
     model_match = (Masklet.generator_model_version_id.is_(None) if model_version_id is None
                    else Masklet.generator_model_version_id == int(model_version_id))
     rows = s.execute(sa.select(Masklet.id).where(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -86,7 +86,7 @@ def bulk_fill(catalog: Catalog, *, dataset: str, n_videos: int, masklets_per_vid
               role: str) -> dict[str, int]:
     """Load the dataset (must not exist yet) as version 1; returns first ids and counts."""
     ds_id = catalog.ensure_dataset(dataset, actor=actor, role=role)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     n = n_videos * masklets_per_video
     with catalog.session("bulk loading a synthetic dataset") as s:
         first = _next_ids(s, ("video", "masklet", "masklet_revision", "dataset_version", "dataset_version_change"))

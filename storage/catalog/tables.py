@@ -8,7 +8,7 @@ dataset_version_change, video_split, audit_event.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -22,7 +22,7 @@ CHANGE_OPS = ("add", "update", "remove")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _ts() -> sa.Column:
@@ -229,4 +229,4 @@ class AuditEvent(SQLModel, table=True):
     hash: str = Field(max_length=64, unique=True)
 
 
-from storage.catalog.api_token_table import ApiToken  # noqa: E402,F401  (registers api_token on the metadata)
+from storage.catalog.api_token_table import ApiToken  # noqa: F401  (registers api_token on the metadata)

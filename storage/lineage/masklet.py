@@ -8,7 +8,15 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.catalog.tables import AnnotationRound, Dataset, Masklet, MaskletRevision, ModelVersion, Review, Video
+from storage.catalog.tables import (
+    AnnotationRound,
+    Dataset,
+    Masklet,
+    MaskletRevision,
+    ModelVersion,
+    Review,
+    Video,
+)
 from storage.errors import NotFoundError
 from storage.lineage.common import frame, member_versions, row, runs_and_models
 

@@ -18,6 +18,7 @@ SA-V annotates at 6 fps: annotated frame ``t`` is video frame ``4 t`` of the 24 
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,7 @@ def _visibility_changes(visible: list[bool]) -> int:
     """Disappearances + re-appearances after the first appearance (as SA-V counts them)."""
     first = next((t for t, v in enumerate(visible) if v), len(visible))
     seen = visible[first:]
-    return sum(1 for a, b in zip(seen, seen[1:]) if a != b)
+    return sum(1 for a, b in itertools.pairwise(seen) if a != b)
 
 
 def build_sav(

@@ -10,6 +10,7 @@ files' bytes in order.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ def list_frame_files(
         numbers = [int(p.stem) for p in files]
         if len(set(numbers)) != len(numbers):
             raise InvalidInputError(f"{what} has two images with the same number")
-        for before, after in zip(files, files[1:]):
+        for before, after in itertools.pairwise(files):
             if int(after.stem) != int(before.stem) + 1:
                 raise InvalidInputError(
                     f"{what} has a gap in numbering: {before.name} is followed by "

@@ -26,7 +26,12 @@ from storage.media.frame_decoder import iter_sampled_frames
 from storage.media.frame_folder import check_same_size, list_frame_files, read_frame
 from storage.media.hashing import sha256_file, sha256_files
 from storage.media.jpeg import encode_jpeg
-from storage.media.sampling import as_fraction, effective_fps, sampled_source_indices, sampling_stride
+from storage.media.sampling import (
+    as_fraction,
+    effective_fps,
+    sampled_source_indices,
+    sampling_stride,
+)
 from storage.media.video_probe import probe_video
 from storage.objects.object_store import ObjectStore
 from storage.records import NewVideo, frame_key

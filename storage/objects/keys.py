@@ -43,5 +43,5 @@ def validate_prefix(prefix: str) -> str:
     """Validate a listing prefix: empty, or a key prefix that may end with ``/``."""
     if prefix == "":
         return prefix
-    validate_key(prefix[:-1] if prefix.endswith("/") else prefix)
+    validate_key(prefix.removesuffix("/"))
     return prefix

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import urllib3
@@ -79,7 +79,7 @@ class S3Store:
             "check MASKLOOP_S3_ENDPOINT and that the server runs (maskloop stack status)"
         )
 
-    def _call(self, what: str, func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+    def _call(self, what: str, func, *args, **kwargs):
         try:
             return func(*args, **kwargs)
         except S3Error as exc:
@@ -233,7 +233,7 @@ class S3Store:
         lock_mode = {"COMPLIANCE": COMPLIANCE, "GOVERNANCE": GOVERNANCE}.get(mode)
         if lock_mode is None:
             raise InvalidInputError(f"mode must be COMPLIANCE or GOVERNANCE, got {mode!r}")
-        until = (datetime.now(timezone.utc) + timedelta(days=retain_days)).replace(microsecond=0)
+        until = (datetime.now(UTC) + timedelta(days=retain_days)).replace(microsecond=0)
         return self._put(self._lock_bucket(), key, data, content_type, Retention(lock_mode, until))
 
     def get_locked(self, key: str) -> bytes:

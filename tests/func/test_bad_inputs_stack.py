@@ -140,7 +140,7 @@ def s3_key(key: str):
 def corrupt_video(w: World, cli: Cli) -> tuple[int, str]:
     path = w.root / f"corrupt-{secrets.token_hex(3)}.mp4"
     path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 4)
-    code, out, err = cli("ingest", str(path), "--dataset", "demo")
+    code, _out, err = cli("ingest", str(path), "--dataset", "demo")
     return code, err
 
 

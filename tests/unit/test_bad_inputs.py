@@ -25,7 +25,12 @@ import av
 import numpy as np
 import pytest
 import sqlalchemy as sa
-from helpers.videos import numbered_frame, write_davis_layout, write_frame_folder, write_numbered_video
+from helpers.videos import (
+    numbered_frame,
+    write_davis_layout,
+    write_frame_folder,
+    write_numbered_video,
+)
 from PIL import Image
 
 from flows.cli.main import main
@@ -294,10 +299,11 @@ def _checkpoint(world: World, kind: str) -> str:
 # ------------------------------------------------------------------------------------ non-CLI entry points
 def _annotation(kind: str) -> tuple[int, str]:
     """Parse one Label Studio annotation; (2, reason) when rejected, (0, verdict) when accepted."""
+    from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
+
     from ui_adapters.annotation_parser import parse_annotation
     from ui_adapters.records import RejectedAnnotation
     from ui_adapters.task_builder import masklet_to_task
-    from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
 
     task = {"id": 7, **masklet_to_task(make_masklet(5, 3), round_id=1, max_frames=8)}
     task["predictions"] = [{"id": 1, "model_version": "tiny-cpu@3", **p} for p in task.get("predictions", [])]

@@ -31,16 +31,15 @@ def test_user_mistake_is_one_line_and_nonzero() -> None:
     """An unknown option exits non-zero with a short message and no traceback."""
     proc = subprocess.run(
         [sys.executable, "-m", "flows.cli", "dataset", "show", "--no-such-option"],
-        capture_output=True, text=True,
+        capture_output=True, text=True, check=False,
     )
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
 def test_layer_error_maps_to_exit_code_and_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    from storage.errors import NotFoundError
-
     from flows.cli.errors import report_error
+    from storage.errors import NotFoundError
 
     code = report_error(NotFoundError("no masklet 42\nsecond line"))
     err = capsys.readouterr().err

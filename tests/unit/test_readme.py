@@ -110,13 +110,13 @@ def is_group(command: object) -> bool:
     return isinstance(getattr(command, "commands", None), dict)
 
 
-def root_command():  # noqa: ANN201 - typer's (vendored) click Group
+def root_command():
     command = typer.main.get_command(app)
     assert is_group(command)
     return command
 
 
-def is_placeholder(command) -> bool:  # noqa: ANN001 - a (vendored) click Command
+def is_placeholder(command) -> bool:
     callback = command.callback
     if callback is None:
         return False
@@ -140,7 +140,7 @@ def test_quick_start_is_exactly_make_demo_and_make_test() -> None:
 
 def test_every_make_target_the_readme_names_exists() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    targets = set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", makefile, flags=re.M))
+    targets = set(re.findall(r"^([A-Za-z][\w-]*)\s*:(?!=)", makefile, flags=re.MULTILINE))
     code = INLINE.findall(README.read_text(encoding="utf-8"))
     code += [line for lang, _, lines in code_blocks() if lang != "text" for line in lines]
     named = {m.group(1) for text in code for m in re.finditer(r"^\s*make ([a-z][\w-]*)", text)}
@@ -227,7 +227,7 @@ def test_relative_links_and_repository_paths_exist() -> None:
     anchors = [t[1:] for t in re.findall(r"\]\((#[^)\s]+)\)", text)]
     headings = {
         re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-")
-        for h in re.findall(r"^#+ (.+)$", text, flags=re.M)
+        for h in re.findall(r"^#+ (.+)$", text, flags=re.MULTILINE)
     }
     for anchor in anchors:
         assert anchor in headings, f"README links to a missing section #{anchor}"

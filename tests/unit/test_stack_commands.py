@@ -137,7 +137,9 @@ def test_webhook_receiver_serves_the_app_on_loopback_with_the_secret_in_env(ctx:
     assert cmd.env["MASKLOOP_HOME"] == str(ctx.config.dir / "webhook-receiver")
     assert "MASKLOOP_STACK_DIR" in cmd.unset
     assert svc.url() == "http://127.0.0.1:46000/webhooks/label-studio"
-    from flows.webhook_app import WEBHOOK_PATH  # the path the app serves (FastAPI, imported here only)
+    from flows.webhook_app import (
+        WEBHOOK_PATH,  # the path the app serves (FastAPI, imported here only)
+    )
 
     assert svc.url().endswith(WEBHOOK_PATH)
     _no_secret_in_argv(argv)

@@ -29,8 +29,8 @@ async def audit_events(
     until: Annotated[datetime | None, Query(description="Before this time (ISO-8601, exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"Page size, at most {MAX_PAGE}")] = 100,
     cursor: Annotated[int, Query(ge=0, le=MAX_ID, description="next_cursor of the previous page")] = 0,
-    format: Format = None,  # noqa: A002
-):  # noqa: ANN201
+    format: Format = None,
+):
     """Audit events matching every filter, oldest first, one page at a time (follow next_cursor)."""
     since_utc, until_utc = as_utc(since, name="since"), as_utc(until, name="until")
     page, next_cursor = await run_in_threadpool(

@@ -10,15 +10,28 @@ from starlette.concurrency import run_in_threadpool
 
 from flows.api.auth import require
 from flows.api.params import Format, Name, VersionNumber
-from flows.api.rendering import CSV_RESPONSE, csv_response, lineage_rows, plain, utc_or_none, wants_csv
+from flows.api.rendering import (
+    CSV_RESPONSE,
+    csv_response,
+    lineage_rows,
+    plain,
+    utc_or_none,
+    wants_csv,
+)
 from flows.api.roles import LINEAGE_READ
-from flows.api.schemas import DatasetVersionDetailOut, DatasetVersionOut, DatasetVersionsOut, DiffOut, DiffRow
+from flows.api.schemas import (
+    DatasetVersionDetailOut,
+    DatasetVersionOut,
+    DatasetVersionsOut,
+    DiffOut,
+    DiffRow,
+)
 from flows.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], dependencies=[Depends(require(LINEAGE_READ))])
 
 
-def _version_out(r) -> DatasetVersionOut:  # noqa: ANN001 - a DataFrame row tuple
+def _version_out(r) -> DatasetVersionOut:
     return DatasetVersionOut(number=int(r.number), parent_number=plain(r.parent_number), n_members=int(r.n_members),
                              n_added=int(r.n_added), n_updated=int(r.n_updated), n_removed=int(r.n_removed),
                              manifest_sha256=r.manifest_sha256, created_by=r.created_by,
@@ -26,7 +39,7 @@ def _version_out(r) -> DatasetVersionOut:  # noqa: ANN001 - a DataFrame row tupl
 
 
 @router.get("/{name}/versions", response_model=DatasetVersionsOut, responses=CSV_RESPONSE)
-async def dataset_versions(request: Request, name: Name, format: Format = None):  # noqa: A002, ANN201
+async def dataset_versions(request: Request, name: Name, format: Format = None):
     """Every version of the dataset, oldest first. 404 if the dataset is unknown."""
     frame = await run_in_threadpool(request.app.state.backend.catalog.list_versions, name)
     if wants_csv(request, format):
@@ -34,7 +47,7 @@ async def dataset_versions(request: Request, name: Name, format: Format = None):
     return DatasetVersionsOut(dataset=name, versions=[_version_out(r) for r in frame.itertuples(index=False)])
 
 
-def _version_detail(catalog, name: str, number: int) -> tuple[pd.Series, pd.DataFrame]:  # noqa: ANN001
+def _version_detail(catalog, name: str, number: int) -> tuple[pd.Series, pd.DataFrame]:
     from storage.lineage.queries import lineage_of_dataset
 
     versions = catalog.list_versions(name)
@@ -46,7 +59,7 @@ def _version_detail(catalog, name: str, number: int) -> tuple[pd.Series, pd.Data
 
 @router.get("/{name}/versions/{number}", response_model=DatasetVersionDetailOut, responses=CSV_RESPONSE)
 async def dataset_version(request: Request, name: Name, number: VersionNumber,
-                          format: Format = None):  # noqa: A002, ANN201
+                          format: Format = None):
     """One version and its lineage: videos (split, masklets), composition (origin x verdict),
     reviewers and their effort, training runs and models trained on it. CSV: the lineage rows."""
     match, lineage = await run_in_threadpool(_version_detail, request.app.state.backend.catalog, name, number)
@@ -60,7 +73,7 @@ async def dataset_version(request: Request, name: Name, number: VersionNumber,
 async def dataset_diff(request: Request, name: Name,
                        version_from: Annotated[int, Query(alias="from", ge=1, le=999_999_999)],
                        version_to: Annotated[int, Query(alias="to", ge=1, le=999_999_999)],
-                       format: Format = None):  # noqa: A002, ANN201
+                       format: Format = None):
     """Masklets added, removed or changed (another revision) from version ``from`` to ``to``."""
     catalog = request.app.state.backend.catalog
     frame = await run_in_threadpool(catalog.diff_versions, f"{name}@{version_from}", f"{name}@{version_to}")

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/masklets", tags=["lineage"], dependencies=[Depend
 
 
 @router.get("/{masklet_id}/provenance", response_model=LineageOut, responses=CSV_RESPONSE)
-async def masklet_provenance(request: Request, masklet_id: EntityId, format: Format = None):  # noqa: A002, ANN201
+async def masklet_provenance(request: Request, masklet_id: EntityId, format: Format = None):
     """Video, generator model and params, round, every revision and review, the dataset versions
     holding it, and the training runs and models built on them. 404 if the masklet is unknown."""
     from storage.lineage.queries import lineage_of_masklet

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/models", tags=["lineage"], dependencies=[Depends(
 
 @router.get("/{name}/{version}/lineage", response_model=LineageOut, responses=CSV_RESPONSE)
 async def model_lineage(request: Request, name: Name, version: VersionNumber,
-                        format: Format = None):  # noqa: A002, ANN201
+                        format: Format = None):
     """Training run, dataset version with its composition, base models recursively. 404 if unknown."""
     from storage.lineage.queries import lineage_of_model
 

@@ -15,7 +15,7 @@ router = APIRouter(prefix="/v1/videos", tags=["lineage"], dependencies=[Depends(
 
 
 @router.get("/{video_id}/impact", response_model=LineageOut, responses=CSV_RESPONSE)
-async def video_impact(request: Request, video_id: EntityId, format: Format = None):  # noqa: A002, ANN201
+async def video_impact(request: Request, video_id: EntityId, format: Format = None):
     """Frames, masklets, revision blobs, reviews, every dataset version pinning its data, training
     runs and models (recursive fine-tunes): what a deletion request must reach. 404 if unknown."""
     from storage.lineage.queries import lineage_of_video

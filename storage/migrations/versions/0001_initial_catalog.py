@@ -10,10 +10,9 @@ maskloop_auditor role) come in 0002.
 
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -23,8 +23,8 @@ WRITES = (
     "UPDATE api_token SET role = 'admin'",
     "UPDATE api_token SET revoked_at = NULL",
     "DELETE FROM masklet",
-    "INSERT INTO audit_event (id, at, actor, role, action, entity, details, prev_hash, hash) "
-    "VALUES (100000, now(), 'eve', 'admin', 'x', 'y', '{}', 'p', 'h')",
+    ("INSERT INTO audit_event (id, at, actor, role, action, entity, details, prev_hash, hash) "
+    "VALUES (100000, now(), 'eve', 'admin', 'x', 'y', '{}', 'p', 'h')"),
     "CREATE TABLE evil (id int)",
 )
 
@@ -47,9 +47,8 @@ def test_the_service_connects_as_the_select_only_role(pg_client) -> None:
 def test_a_write_through_the_auditor_connection_fails(pg_client, pg_world, statement) -> None:
     before = _counts(pg_world)
     engine = pg_client.app.state.backend.catalog.engine
-    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
-        with engine.begin() as conn:
-            conn.execute(sa.text(statement))
+    with pytest.raises(sa.exc.ProgrammingError, match="permission denied"), engine.begin() as conn:
+        conn.execute(sa.text(statement))
     assert _counts(pg_world) == before and pg_world.owner.verify_audit().ok
 
 
@@ -59,13 +58,11 @@ def test_catalog_writes_and_forged_events_through_the_auditor_connection_fail(pg
         catalog.ensure_dataset("evil", actor="eve", role="admin")
     with pytest.raises(InvalidInputError, match="permission denied"):
         create_token(catalog, name="evil", role="admin", actor="eve", actor_role="admin")
-    with pytest.raises(sa.exc.DBAPIError, match="api.\\* events only"):
-        with catalog.engine.begin() as conn:
-            conn.execute(sa.text(
-                "SELECT maskloop_append_api_event('eve', 'admin', 'dataset.create', 'dataset:1', '{}')"))
-    with pytest.raises(sa.exc.DBAPIError, match="json"):
-        with catalog.engine.begin() as conn:
-            conn.execute(sa.text("SELECT maskloop_append_api_event('eve', 'admin', 'api.request', 'x', 'not json')"))
+    with pytest.raises(sa.exc.DBAPIError, match="api.\\* events only"), catalog.engine.begin() as conn:
+        conn.execute(sa.text(
+            "SELECT maskloop_append_api_event('eve', 'admin', 'dataset.create', 'dataset:1', '{}')"))
+    with pytest.raises(sa.exc.DBAPIError, match="json"), catalog.engine.begin() as conn:
+        conn.execute(sa.text("SELECT maskloop_append_api_event('eve', 'admin', 'api.request', 'x', 'not json')"))
     assert pg_world.owner.verify_audit().ok
 
 

@@ -28,7 +28,7 @@ def test_no_generated_request_is_a_server_error(pg_world) -> None:
 
         @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         @given(case=cases)
-        def call(case) -> None:  # noqa: ANN001 - schemathesis Case
+        def call(case) -> None:
             response = case.call()
             statuses[response.status_code] += 1
             assert response.status_code < 500, (case.method, case.formatted_path, case.query,

@@ -29,7 +29,11 @@ from flows.cycle.ingest import IngestItem, ingest_one
 from flows.cycle.workspace import open_workspace
 from flows.orchestration.deploy_all import deploy_all
 from flows.orchestration.fanout import (
-    GENERATE_DEPLOYMENT, deployment_id, generation_parameters, generation_spec, run_generation_fanout,
+    GENERATE_DEPLOYMENT,
+    deployment_id,
+    generation_parameters,
+    generation_spec,
+    run_generation_fanout,
 )
 from flows.orchestration.prefect_api import prefect_server
 from flows.orchestration.server_setup import GPU_LIMIT

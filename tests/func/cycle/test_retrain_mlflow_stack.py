@@ -26,7 +26,7 @@ from storage.catalog.model_aliases import list_models, model_by_alias, training_
 DATASET = "stackds"
 
 
-def test_retrain_on_the_stack_logs_registers_and_promotes(stack_settings, pg_url: str, tmp_path: Path) -> None:  # noqa: ANN001
+def test_retrain_on_the_stack_logs_registers_and_promotes(stack_settings, pg_url: str, tmp_path: Path) -> None:
     Catalog.open(pg_url, auto_upgrade=True).close()
     settings = stack_settings.model_copy(update={"database_url": pg_url, "prefect_api_url": None, "device": "cpu",
                                                  "default_model": "builtin:tiny-cpu", "actor": "stack-test"})

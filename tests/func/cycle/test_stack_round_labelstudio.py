@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from unit.ui_adapters.ls_helpers import box_mask, edit_result, verdict_result
 
 from flows.cycle.config import CycleConfig
 from flows.cycle.create_round import plan_round
@@ -37,7 +38,6 @@ from flows.orchestration.prefect_api import prefect_server
 from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models, training_runs
 from storage.catalog.rounds import get_round, round_masklets, round_reviews
-from unit.ui_adapters.ls_helpers import box_mask, edit_result, verdict_result
 
 SIZE, FRAMES = 96, 8
 #: Generation parameters: filters at 0, at most 3 masklets per video, so a model of any quality

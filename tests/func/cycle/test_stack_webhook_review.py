@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from unit.ui_adapters.ls_helpers import verdict_result
 
 from flows.cli.main import main
 from flows.cycle.config import CycleConfig
@@ -37,7 +38,6 @@ from flows.webhook_app import EVENT_NAME
 from storage.catalog.catalog import Catalog
 from storage.catalog.rounds import get_round, round_masklets, round_reviews
 from ui_adapters.webhook import REVIEW_ACTIONS, WEBHOOK_SECRET_HEADER
-from unit.ui_adapters.ls_helpers import verdict_result
 
 NEEDED = ("s3", "label-studio", "mlflow", "prefect", "worker-cpu", "webhook-receiver")
 #: Access-log line of one delivery the receiver accepted (uvicorn's format; no headers, no body).

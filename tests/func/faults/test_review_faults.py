@@ -21,6 +21,7 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 from label_studio_sdk import LabelStudio
+from unit.ui_adapters.ls_helpers import make_masklet, verdict_result
 
 from flows.webhook_app import WEBHOOK_PATH, create_app
 from storage.catalog.catalog import Catalog
@@ -30,7 +31,6 @@ from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.records import ReviewProject, ReviewRound, WebhookEvent
 from ui_adapters.retry import call_with_retries
 from ui_adapters.webhook import WEBHOOK_SECRET_HEADER
-from unit.ui_adapters.ls_helpers import make_masklet, verdict_result
 
 WHO = {"actor": "faults", "role": "data_manager"}
 

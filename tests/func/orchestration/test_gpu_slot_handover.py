@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import threading
 import uuid
+from typing import ClassVar
 
 import pytest
 
@@ -23,7 +24,7 @@ class _Spy(EventWatch):
     """The real watch, recording what each wait returned (True: an event woke it); ``waiting`` is
     set once a wait has begun."""
 
-    woken: list[bool] = []
+    woken: ClassVar[list[bool]] = []
     waiting = threading.Event()
 
     def wait(self, timeout_s: float) -> bool:
@@ -40,14 +41,13 @@ def prefect_api(stack):  # type: ignore[no-untyped-def]
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}):
-        with get_client(sync_client=True) as client:
-            old = client.read_global_concurrency_limit_by_name(GPU_LIMIT).limit if _exists(client) else None
-            client.upsert_global_concurrency_limit_by_name(GPU_LIMIT, 1)
-            try:
-                yield client
-            finally:
-                client.upsert_global_concurrency_limit_by_name(GPU_LIMIT, old or 1)
+    with temporary_settings(updates={PREFECT_API_URL: stack.prefect_api_url}), get_client(sync_client=True) as client:
+        old = client.read_global_concurrency_limit_by_name(GPU_LIMIT).limit if _exists(client) else None
+        client.upsert_global_concurrency_limit_by_name(GPU_LIMIT, 1)
+        try:
+            yield client
+        finally:
+            client.upsert_global_concurrency_limit_by_name(GPU_LIMIT, old or 1)
 
 
 def _exists(client) -> bool:  # type: ignore[no-untyped-def]

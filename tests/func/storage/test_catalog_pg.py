@@ -56,15 +56,13 @@ def test_postgres_schema_matches_the_table_definitions(pg_catalog: Catalog) -> N
 def test_immutable_tables_reject_update_delete_truncate(pg_catalog: Catalog) -> None:
     build_scenario(pg_catalog)
     for table in IMMUTABLE:
-        for statement in (f"UPDATE {table} SET {'split' if table == 'video_split' else 'id'} = "
-                          f"{'split' if table == 'video_split' else 'id'}",
+        for statement in ((f"UPDATE {table} SET {'split' if table == 'video_split' else 'id'} = "
+                          f"{'split' if table == 'video_split' else 'id'}"),
                           f"DELETE FROM {table}", f"TRUNCATE {table} CASCADE"):
-            with pytest.raises(sa.exc.DBAPIError, match="immutable"):
-                with pg_catalog.engine.begin() as conn:
-                    conn.execute(sa.text(statement))
-    with pytest.raises(ConflictError, match="immutable"):
-        with pg_catalog.session("tampering") as s:
-            s.execute(sa.text("DELETE FROM review"))
+            with pytest.raises(sa.exc.DBAPIError, match="immutable"), pg_catalog.engine.begin() as conn:
+                conn.execute(sa.text(statement))
+    with pytest.raises(ConflictError, match="immutable"), pg_catalog.session("tampering") as s:
+        s.execute(sa.text("DELETE FROM review"))
     with pg_catalog.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM review")).scalar() > 0
     assert pg_catalog.verify_audit().ok

@@ -8,7 +8,12 @@ import pytest
 
 from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import build_scenario
-from storage.lineage.queries import lineage_of_dataset, lineage_of_masklet, lineage_of_model, lineage_of_video
+from storage.lineage.queries import (
+    lineage_of_dataset,
+    lineage_of_masklet,
+    lineage_of_model,
+    lineage_of_video,
+)
 
 
 @pytest.fixture()

@@ -15,13 +15,13 @@ import httpx
 import numpy as np
 import pytest
 from label_studio_sdk import LabelStudio
-
 from ls_receiver import running_receiver, wait_for
+from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
+
 from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.records import RejectedAnnotation, Review, ReviewRound, Verdict, WebhookEvent
 from ui_adapters.task_builder import coco_to_mask, select_frames
 from ui_adapters.webhook import WEBHOOK_SECRET_HEADER
-from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
 
 H, W = 24, 32
 

@@ -12,10 +12,10 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+from unit.ui_adapters.ls_helpers import make_masklet
 
 from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.records import MaskletForReview, ReviewRound, S3FrameStorage
-from unit.ui_adapters.ls_helpers import make_masklet
 
 
 def test_s3_frame_urls_resolve_through_label_studio(stack, s3_client) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+from ls_receiver import wait_for
 
 from flows.webhook_app import EVENT_NAME, WEBHOOK_PATH, create_app
-from ls_receiver import wait_for
 from ui_adapters.webhook import WEBHOOK_SECRET_HEADER
 
 

@@ -50,7 +50,7 @@ def test_unauditable_request_is_refused_with_503(world, monkeypatch) -> None:
 def test_unexpected_error_is_500_and_still_audited(world, monkeypatch) -> None:
     from storage.catalog.catalog import Catalog
 
-    def bug(self, dataset):  # noqa: ANN001
+    def bug(self, dataset):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(Catalog, "list_versions", bug)

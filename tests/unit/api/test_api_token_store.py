@@ -6,7 +6,13 @@ import pytest
 import sqlalchemy as sa
 
 from storage.catalog.api_tokens import (
-    append_api_event, create_token, find_token, hash_token, list_tokens, revoke_token)
+    append_api_event,
+    create_token,
+    find_token,
+    hash_token,
+    list_tokens,
+    revoke_token,
+)
 from storage.catalog.catalog import Catalog
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
 

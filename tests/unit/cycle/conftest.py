@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from cycle_helpers import DATASET, embedded_settings
 
 from flows.cycle.workspace import Workspace, open_workspace

@@ -14,7 +14,7 @@ from flows.cycle.generate_flow import generate_video_masklets
 from storage.catalog.rounds import accepted_since_last_version, round_masklets, round_videos
 
 
-def test_round_status_model_list_and_promote_errors(cycle_ws, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_round_status_model_list_and_promote_errors(cycle_ws, capsys: pytest.CaptureFixture[str]) -> None:
     register_builtin(cycle_ws)
     plan = plan_round(cycle_ws, dataset=DATASET, n_videos=1, cfg=TEST_CONFIG)
     home = str(cycle_ws.settings.home)
@@ -30,7 +30,7 @@ def test_round_status_model_list_and_promote_errors(cycle_ws, capsys: pytest.Cap
     assert main(["--home", home, "round", "run", str(plan.round_id), "--reviewer", "nobody"]) == 2
 
 
-def test_retraining_waits_for_enough_new_accepted_masklets(cycle_ws) -> None:  # noqa: ANN001
+def test_retraining_waits_for_enough_new_accepted_masklets(cycle_ws) -> None:
     register_builtin(cycle_ws)
     plan = plan_round(cycle_ws, dataset=DATASET, n_videos=1, cfg=TEST_CONFIG)
     video = round_videos(cycle_ws.catalog, plan.round_id)[0]
@@ -45,7 +45,7 @@ def test_retraining_waits_for_enough_new_accepted_masklets(cycle_ws) -> None:  #
 
 
 def test_report_round_and_its_alias_round_report_write_the_same_page(
-        cycle_ws, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+        cycle_ws, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     from flows.cli import report_cmd, round_cmd
 
     register_builtin(cycle_ws)

@@ -18,7 +18,7 @@ from storage.catalog.model_aliases import list_models, model_by_alias, training_
 CONFIG = replace(TEST_CONFIG, train_origins=("ground_truth",))
 
 
-def test_retrain_logs_mlflow_registers_and_gates_promotion(cycle_ws) -> None:  # noqa: ANN001
+def test_retrain_logs_mlflow_registers_and_gates_promotion(cycle_ws) -> None:
     ref = commit_dataset_version.fn(cycle_ws, DATASET, message="ground truth", cfg=CONFIG)
     assert ref is not None and ref.name == f"{DATASET}@1"
     steps: list[int] = []

@@ -4,7 +4,7 @@ masklets and reopens them, and the round closes once every masklet is decided.""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 from cycle_helpers import DATASET, TEST_CONFIG, register_builtin
@@ -26,7 +26,7 @@ class MemoryReviewUI:
         self.closed = False
         self.submitted: list[Review] = []
 
-    def open_review(self, *, round, masklets, max_frames):  # noqa: ANN001, ANN201, A002
+    def open_review(self, *, round, masklets, max_frames):
         self.opened += [(m.masklet_id, m.revision) for m in masklets if (m.masklet_id, m.revision) not in self.opened]
         self.items = {m.masklet_id: m for m in masklets}
         return ReviewProject(ui=self.name, project_id=7, round_id=round.round_id, url="mem://7",
@@ -36,19 +36,19 @@ class MemoryReviewUI:
         n = len(self.submitted) + 1
         self.submitted.append(Review(
             external_id=f"memory:7:{n}", project_id=7, task_id=n, masklet_id=masklet_id, revision=revision,
-            annotation_id=n, annotation_updated_at=datetime(2026, 1, 1, tzinfo=timezone.utc), verdict=verdict,
+            annotation_id=n, annotation_updated_at=datetime(2026, 1, 1, tzinfo=UTC), verdict=verdict,
             corrections={f: CocoRle.from_dict(encode_rle(m)) for f, m in (corrections or {}).items()},
             frames_edited=tuple(sorted(corrections or {})), frames_shown=(0,), model_version="m", seconds=12.0,
             clicks=3))
 
-    def fetch_reviews(self, *, project, since=None, seen=frozenset()):  # noqa: ANN001, ANN201
+    def fetch_reviews(self, *, project, since=None, seen=frozenset()):
         return ReviewBatch(reviews=tuple(r for r in self.submitted if r.external_id not in seen), rejected=())
 
-    def close_review(self, *, project) -> None:  # noqa: ANN001
+    def close_review(self, *, project) -> None:
         self.closed = True
 
 
-def test_label_studio_style_round_moves_with_the_reviews(cycle_ws) -> None:  # noqa: ANN001
+def test_label_studio_style_round_moves_with_the_reviews(cycle_ws) -> None:
     register_builtin(cycle_ws)
     plan = plan_round(cycle_ws, dataset=DATASET, n_videos=2, cfg=TEST_CONFIG)
     ui = MemoryReviewUI()

@@ -15,17 +15,23 @@ from flows.cycle.refine import refine_round
 from flows.cycle.reviewer_oracle import oracle_pass
 from flows.cycle.round_report import round_stats
 from flows.report.html_report import write_report
-from storage.catalog.rounds import get_round, round_masklets, round_reviews, round_videos, set_round_status
+from storage.catalog.rounds import (
+    get_round,
+    round_masklets,
+    round_reviews,
+    round_videos,
+    set_round_status,
+)
 from storage.errors import ConflictError as StorageConflictError
 from storage.errors import NotFoundError as StorageNotFoundError
 
 
-def _round(ws, n: int = 2) -> int:  # noqa: ANN001
+def _round(ws, n: int = 2) -> int:
     register_builtin(ws)
     return plan_round(ws, dataset=DATASET, n_videos=n, cfg=TEST_CONFIG).round_id
 
 
-def test_round_picks_unannotated_training_videos_with_the_champion(cycle_ws) -> None:  # noqa: ANN001
+def test_round_picks_unannotated_training_videos_with_the_champion(cycle_ws) -> None:
     first = _round(cycle_ws, n=1)
     rnd = get_round(cycle_ws.catalog, first)
     assert rnd.status == "created" and rnd.model_version_id is not None
@@ -38,7 +44,7 @@ def test_round_picks_unannotated_training_videos_with_the_champion(cycle_ws) -> 
         plan_round(cycle_ws, dataset="no-such", n_videos=1, cfg=TEST_CONFIG)
 
 
-def test_generation_is_idempotent_per_round_video_model_params(cycle_ws) -> None:  # noqa: ANN001
+def test_generation_is_idempotent_per_round_video_model_params(cycle_ws) -> None:
     round_id = _round(cycle_ws)
     video = round_videos(cycle_ws.catalog, round_id)[0]
     first = generate_video_masklets.fn(round_id, video, settings=cycle_ws.settings, config=TEST_CONFIG)
@@ -50,7 +56,7 @@ def test_generation_is_idempotent_per_round_video_model_params(cycle_ws) -> None
     assert set(rows["status"]) == {"in_review"} and set(rows["origin"]) == {"auto"}
 
 
-def test_oracle_review_refine_close_accounts_effort(cycle_ws, tmp_path: Path) -> None:  # noqa: ANN001
+def test_oracle_review_refine_close_accounts_effort(cycle_ws, tmp_path: Path) -> None:
     round_id = _round(cycle_ws)
     for video in round_videos(cycle_ws.catalog, round_id):
         generate_video_masklets.fn(round_id, video, settings=cycle_ws.settings, config=TEST_CONFIG)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -43,7 +45,7 @@ def test_clicks_raise_iou_until_the_threshold() -> None:
     effort = annotate_frame(segment, gt, threshold=0.85, cap=10)
     assert not effort.drawn and effort.edited and effort.iou >= 0.85
     assert 2 <= effort.clicks <= 10 and len(seen) == effort.clicks
-    assert all(b > a for a, b in zip(seen, seen[1:]))  # every click raised IoU
+    assert all(b > a for a, b in itertools.pairwise(seen))  # every click raised IoU
     assert mask_iou(effort.mask, gt) == effort.iou
 
 

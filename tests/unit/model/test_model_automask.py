@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
+from sam2.utils.amg import batched_mask_to_box
 
 from model.automask import frame_masks as fm_mod
 from model.automask import masklets as ml_mod
@@ -14,7 +17,6 @@ from model.automask.frame_masks import FrameMasks, crop_boxes, frame_masks, poin
 from model.automask.masklets import generate_masklets
 from model.automask.regions import component_labels, remove_small_regions
 from model.errors import InvalidInputError
-from sam2.utils.amg import batched_mask_to_box
 from model.synthetic.generator import generate_clip
 
 
@@ -42,8 +44,8 @@ def test_defaults_are_the_official_ones_and_validated() -> None:
         AutoMaskConfig(pred_iou_thresh=1.5)
     with pytest.raises(InvalidInputError):
         AutoMaskConfig(points_per_layer=())
-    with pytest.raises(Exception):
-        cfg.pred_iou_thresh = 0.1  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.pred_iou_thresh = 0.1  # type: ignore[misc]
 
 
 def test_box_nms_hand_made() -> None:
@@ -60,7 +62,7 @@ def test_connected_components_and_region_cleanup() -> None:
     m[1:5, 1:5] = True  # 16 px
     m[5, 5] = True  # diagonal neighbour: same component with 8-connectivity
     m[8:11, 8:11] = True  # 9 px
-    labels, areas = component_labels(m)
+    _labels, areas = component_labels(m)
     assert sorted(areas.tolist()) == [9, 17]
     cleaned, changed = remove_small_regions(m, 10, "islands")
     assert changed and cleaned.sum() == 17 and not cleaned[9, 9]

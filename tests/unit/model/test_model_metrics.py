@@ -7,7 +7,15 @@ import pytest
 
 from model.errors import InvalidInputError
 from model.metrics.vos import (
-    ObjectScore, SequenceScore, boundary_f, boundary_map, bound_pixels, disk, jaccard, mean_scores, score_object,
+    ObjectScore,
+    SequenceScore,
+    bound_pixels,
+    boundary_f,
+    boundary_map,
+    disk,
+    jaccard,
+    mean_scores,
+    score_object,
 )
 
 

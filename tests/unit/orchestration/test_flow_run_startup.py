@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Self
 from uuid import uuid4
 
 import httpx
@@ -32,7 +33,7 @@ def test_flow_runs_start_the_engine_directly_in_this_interpreter() -> None:
 def test_the_flow_run_command_is_prefects_engine_from_any_directory(tmp_path: Path) -> None:
     """Started as the worker starts it (its own working directory, no flow run id given), the
     command reaches Prefect's engine, which refuses the missing id with its own error and exit 1."""
-    out = subprocess.run(shlex.split(engine_command()), cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    out = subprocess.run(shlex.split(engine_command()), check=False, cwd=tmp_path, capture_output=True, text=True, timeout=120,
                          env={k: v for k, v in os.environ.items() if k != "PREFECT__FLOW_RUN_ID"})
     assert out.returncode == 1
     assert "Invalid flow run id" in out.stdout + out.stderr
@@ -157,7 +158,7 @@ class _Waiter:
     def __init__(self, log: list[str]) -> None:
         self.log = log
 
-    def __enter__(self) -> "_Waiter":
+    def __enter__(self) -> Self:
         _Waiter.opened += 1
         return self
 
@@ -199,7 +200,7 @@ def test_no_gpu_limit_means_no_lease_and_no_wait() -> None:
 
 
 def test_without_a_server_the_slot_is_free_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    import prefect.client.orchestration as orchestration
+    from prefect.client import orchestration
 
     monkeypatch.setattr(slot, "_server_configured", lambda: False)
     monkeypatch.setattr(orchestration, "get_client", lambda **_: pytest.fail("no server: nothing to ask"))

@@ -44,7 +44,7 @@ def test_import_with_ground_truth_stores_frames_and_one_masklet_per_object(tmp_p
     masklets = catalog.list_masklets(video_id=alpha.id)
     assert set(masklets["origin"]) == {"ground_truth"} and set(masklets["status"]) == {"accepted"}
     for object_id, masklet_id in enumerate(sorted(masklets["masklet_id"]), start=1):
-        key, sha = catalog.masklet_revision_blob(int(masklet_id))
+        key, _sha = catalog.masklet_revision_blob(int(masklet_id))
         blob = masklet_blob_from_bytes(store.get_bytes(key))
         assert blob.video_sha256 == alpha.sha256 and blob.frame_indices == tuple(range(6))
         for k, rle in zip(blob.frame_indices, blob.rles):
@@ -103,7 +103,7 @@ def test_malformed_sequence_fails_alone_and_registers_nothing(
     assert message in str(bad.error)
     assert good.status == "ingested"
     assert [v.sha256 for v in catalog.list_videos("dv")] == [good.video.sha256]
-    assert all(k.startswith(f"videos/{good.video.sha256}/") or k.startswith("sha256/") for k in store.list_keys(""))
+    assert all(k.startswith((f"videos/{good.video.sha256}/", "sha256/")) for k in store.list_keys(""))
 
 
 def test_not_a_davis_root_or_unknown_sequence(tmp_path: Path, catalog: Catalog) -> None:

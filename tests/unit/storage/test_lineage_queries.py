@@ -10,7 +10,12 @@ from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import build_scenario
 from storage.errors import InvalidInputError, NotFoundError
 from storage.lineage.common import LINEAGE_COLUMNS
-from storage.lineage.queries import lineage_of_dataset, lineage_of_masklet, lineage_of_model, lineage_of_video
+from storage.lineage.queries import (
+    lineage_of_dataset,
+    lineage_of_masklet,
+    lineage_of_model,
+    lineage_of_video,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,7 @@ def test_video_impact_lists_everything_derived(world) -> None:
 
 
 def test_dataset_version_composition_reviewers_and_models(world) -> None:
-    cat, s = world
+    cat, _s = world
     frame = lineage_of_dataset(cat, "demo@1")
     assert len(_names(frame, "video")) == 3
     comp = {r: json.loads(d)["masklets"] for r, d in

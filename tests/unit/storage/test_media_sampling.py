@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import pytest
@@ -43,7 +44,7 @@ def test_bad_rates_are_rejected(bad: float) -> None:
 @given(n=st.integers(0, 2000), source=st.integers(1, 120), target=st.integers(1, 120))
 def test_kept_frames_increase_and_match_the_rate(n: int, source: int, target: int) -> None:
     kept = sampled_source_indices(n, source, target)
-    assert all(a < b for a, b in zip(kept, kept[1:]))
+    assert all(a < b for a, b in itertools.pairwise(kept))
     assert all(0 <= i < n for i in kept)
     duration = n / source
     expected = duration * min(source, target)

@@ -76,7 +76,7 @@ def test_nothing_to_commit_makes_no_version(catalog: Catalog) -> None:
 
 def test_diff_lists_added_removed_and_changed(catalog: Catalog) -> None:
     video = catalog.register_video(new_video("d", "v"), **WHO)
-    a, b, c = add_masklets(catalog, video.id, 3, status="accepted", **WHO)
+    a, b, _c = add_masklets(catalog, video.id, 3, status="accepted", **WHO)
     blobs = MemoryBlobs()
     catalog.commit_version("d", message="1", manifest_writer=blobs, **WHO)
     _revise(catalog, a, "x")

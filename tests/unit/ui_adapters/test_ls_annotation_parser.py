@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
 
 from ui_adapters.annotation_parser import parse_annotation
 from ui_adapters.records import RejectedAnnotation, Review, Verdict
 from ui_adapters.task_builder import coco_to_mask, masklet_to_task
-from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
 
 
 def _task(n_frames: int = 5, max_frames: int = 4) -> dict[str, Any]:

@@ -8,14 +8,20 @@ import socket
 
 import pytest
 from label_studio_sdk.core.api_error import ApiError
+from unit.ui_adapters.ls_helpers import make_masklet
 
-from ui_adapters.errors import ConflictError, InvalidInputError, NotFoundError, ReviewUIError, UnavailableError
+from ui_adapters.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    ReviewUIError,
+    UnavailableError,
+)
 from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.ls_errors import label_studio_errors
 from ui_adapters.records import ReviewRound
 from ui_adapters.review_ui import ReviewUI
 from ui_adapters.task_importer import batches
-from unit.ui_adapters.ls_helpers import make_masklet
 
 TOKEN = "tok-0123456789abcdef-never-log-me"
 
@@ -53,18 +59,16 @@ def test_unreachable_label_studio_is_unavailable_and_token_not_logged(caplog: py
     [(401, ReviewUIError), (404, NotFoundError), (409, ConflictError), (400, InvalidInputError), (500, UnavailableError)],
 )
 def test_api_errors_are_translated(status: int, error: type[Exception]) -> None:
-    with pytest.raises(error) as info:
-        with label_studio_errors("doing x", url="http://ls"):
-            raise ApiError(status_code=status, body={"detail": "nope"}, headers={"Authorization": f"Token {TOKEN}"})
+    with pytest.raises(error) as info, label_studio_errors("doing x", url="http://ls"):
+        raise ApiError(status_code=status, body={"detail": "nope"}, headers={"Authorization": f"Token {TOKEN}"})
     assert isinstance(info.value.__cause__, ApiError)
     assert TOKEN not in str(info.value)
 
 
 def test_ssrf_refusal_names_the_protection_not_the_token() -> None:
     body = {"url": ["URL resolves to a reserved network address (block: 127.0.0.0/8)"]}
-    with pytest.raises(InvalidInputError) as info:
-        with label_studio_errors("registering the webhook of project 3", url="http://ls"):
-            raise ApiError(status_code=403, body=body, headers={})
+    with pytest.raises(InvalidInputError) as info, label_studio_errors("registering the webhook of project 3", url="http://ls"):
+        raise ApiError(status_code=403, body=body, headers={})
     message = str(info.value)
     assert "SSRF protection" in message and "127.0.0.0/8" in message and "USE_DEFAULT_BANNED_SUBNETS" in message
     assert "API token" not in message

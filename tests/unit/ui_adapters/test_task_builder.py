@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 from label_studio_sdk.converter import brush as sdk
-
 from unit.ui_adapters.ls_helpers import box_mask, make_masklet
+
 from ui_adapters.errors import InvalidInputError
 from ui_adapters.label_config import build_label_config
 from ui_adapters.records import CocoRle, MaskletForReview
@@ -26,7 +27,7 @@ def test_select_frames(n: int, cap: int, expected: list[int]) -> None:
 def test_select_frames_long_masklet_is_evenly_capped() -> None:
     picks = select_frames(1000, 32)
     assert len(picks) == 32 and picks[0] == 0 and picks[-1] == 999
-    assert all(b > a for a, b in zip(picks, picks[1:]))
+    assert all(b > a for a, b in itertools.pairwise(picks))
 
 
 def test_masklet_to_task_shape() -> None:
