@@ -154,13 +154,14 @@ class LiteSession:
         return (video[0, 0] > 0).cpu().numpy()
 
     def _prior(self, obj: int, f: int, feats: FrameFeatures) -> torch.Tensor | None:
-        """Dense prompt for a correction on a tracked frame: the object's mask there so far (as
-        SAM 2 feeds the previous logits of a corrected frame back to its decoder)."""
-        prev = self.memory.tracked[obj].get(f)
+        """Dense prompt for a correction: the object's latest mask on the frame (its last prompt's
+        result, else what tracking gave it), as SAM 2 feeds the previous logits of a corrected
+        frame back to its decoder; the network is trained on exactly such click sequences."""
+        prev = self.memory.cond[obj].get(f)
+        if prev is None:
+            prev = self.memory.tracked[obj].get(f)
         if prev is None:
             prev = self._history.get((obj, f))
-        if prev is None and f in self.memory.cond[obj]:
-            prev = self.memory.cond[obj][f]
         if prev is None:
             return None
         return readout_prompt(prev.float()[None])

@@ -5,7 +5,10 @@ package); the neck, SAM 2 prompt encoder and mask decoder learn on DAVIS-2016 *t
 instance masks and procedural surgical-like clips. Never on DAVIS-2016 val (the reported split)::
 
     python -m model.train.default_weights --out model/weights/default.pt \\
-        --davis ../shared/data/davis2016_train --coco ../shared/data/coco_mini --steps 2500 --seed 0
+        --davis ../shared/data/davis2016_train --coco ../shared/data/coco_mini --seed 0
+
+Two stages (model.train.lite.lite_trainer): ``--steps`` (2500) of clicks, boxes and tracking,
+then ``--stage2-steps`` (600) more that add iterative click corrections at ``--stage2-lr``.
 
 Encoder features are computed once at start (a few minutes on 2 cores). Every ``--save-every``
 steps the full state goes to ``--state`` (default ``<out>.state``), which ``--resume`` continues;
@@ -44,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--davis", type=Path, required=True, help="DAVIS-2016 train folder")
     parser.add_argument("--coco", type=Path, default=None, help="coco_mini folder (instances.json, images/)")
     parser.add_argument("--procedural", type=int, default=48, help="generated clips (8 frames each)")
-    parser.add_argument("--steps", type=int, default=2500)
+    parser.add_argument("--steps", type=int, default=2500, help="first-stage steps")
+    parser.add_argument("--stage2-steps", type=int, default=600, help="steps with iterative corrections")
+    parser.add_argument("--stage2-lr", type=float, default=3e-4)
     parser.add_argument("--stop-at", type=int, default=None)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -71,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     log(phase="data", samples=len(samples), davis_videos=n_davis)
     bank = FeatureBank(net, samples, on_progress=lambda i, n: i % 200 < 4 and log(phase="features", done=i, of=n))
     del samples
-    cfg = LiteTrainConfig(steps=args.steps, lr=args.lr, seed=args.seed)
+    cfg = LiteTrainConfig(steps=args.steps, lr=args.lr, seed=args.seed, stage2_steps=args.stage2_steps,
+                          stage2_lr=args.stage2_lr)
     trainer = LiteTrainer(net, bank, cfg)
     if args.resume and state_path.is_file():
         trainer.load_state(torch.load(state_path, map_location="cpu", weights_only=False))

@@ -6,6 +6,11 @@ several clicks, on a random instance of a still image or video frame) and ``trac
 tracking examples (a video object given on a reference frame and on up to ``max_recent`` noisy
 "predicted" frames, read out by the affinity memory on a target frame, optionally with one
 corrective click; a target frame from another video teaches the object-score head absence).
+A second stage (``stage2_steps`` more steps at ``stage2_lr``, after the first stage's schedule
+ended) adds iterative corrections, as SAM trains its interactive mode: a share ``iterative_p`` of
+the prompt examples are clicked 1 to ``max_corrections`` more times, each click at the interior of
+the largest error region of the previous prediction (the simulated annotator's rule), which is
+given back as the dense prompt with every click so far; the loss is on the last prediction.
 Losses are SAM 2's (focal 20 + dice 1 on the best candidate, L1 on the IoU head, BCE on the
 object score) at stride 2. Step k draws from ``np.random.default_rng([seed, k])``, so a resumed
 run sees the same examples as an uninterrupted one.
@@ -23,8 +28,9 @@ import torch
 import torch.nn.functional as F
 
 from model.errors import InvalidInputError
+from model.metrics.click_annotator import next_click
 from model.network.lite.affinity_readout import affinity_readout, local_mask, readout_keys
-from model.network.lite.lite_sam import LiteSam, readout_prompt
+from model.network.lite.lite_sam import FrameFeatures, LiteSam, mask_values, readout_prompt
 from model.train.lite.feature_bank import FeatureBank
 from model.train.losses import LossWeights, frame_loss
 
@@ -48,6 +54,14 @@ class LiteTrainConfig:
     correct_p: float = 0.4
     bad_prior_p: float = 0.4
     seed: int = 0
+    stage2_steps: int = 0
+    stage2_lr: float = 3e-4
+    iterative_p: float = 0.5
+    max_corrections: int = 7
+
+    @property
+    def total_steps(self) -> int:
+        return self.steps + self.stage2_steps
 
 
 def _click(rng: np.random.Generator, region: torch.Tensor) -> tuple[float, float] | None:
@@ -86,6 +100,11 @@ def _noisy(values: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     return (v + noise).clamp(0, 1)[0, 0]
 
 
+def _rows_of(feats: FrameFeatures, idx: torch.Tensor) -> FrameFeatures:
+    """Rows ``idx`` of batched :class:`FrameFeatures`."""
+    return FrameFeatures(feats.embedding[idx], (feats.high_res[0][idx], feats.high_res[1][idx]), feats.keys[idx])
+
+
 class LiteTrainer:
     """Trains ``net`` (a :class:`LiteSam`) on a :class:`FeatureBank` with :class:`LiteTrainConfig`."""
 
@@ -115,6 +134,12 @@ class LiteTrainer:
 
     def lr_at(self, step: int) -> float:
         c = self.cfg
+        if step >= c.steps:  # stage 2: its own warm-up and cosine, the first stage's steps unchanged
+            s = step - c.steps
+            if s < c.warmup // 3:
+                return c.stage2_lr * (s + 1) / (c.warmup // 3)
+            t = s / max(1, c.stage2_steps)
+            return c.stage2_lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, t))))
         if step < c.warmup:
             return c.lr * (step + 1) / c.warmup
         t = (step - c.warmup) / max(1, c.steps - c.warmup)
@@ -192,6 +217,41 @@ class LiteTrainer:
                                 is_local=[False] + [True] * (len(mem_rows) - 1),
                                 top_k=self.net.cfg.top_k, temperature=self.net.cfg.temperature)[0]
 
+    def _iterate(self, rng: np.random.Generator, feats: FrameFeatures, coords: torch.Tensor,
+                 labels: torch.Tensor, targets: torch.Tensor, multi: list[bool]):
+        """Stage 2: corrective clicks on a share of the prompt rows (see module docstring).
+
+        coords float [B, P, 2] / labels int [B, P] (-1 padding) in model pixels; targets bool
+        [B, h2, w2] (stride 2). Returns None (no row drawn) or (row indices [R], coords [R, P', 2],
+        labels [R, P'] with the clicks added, the previous prediction as the dense prompt
+        [R, 1, 4h, 4w]), all computed without gradients.
+        """
+        rows = [i for i in range(len(multi)) if rng.random() < self.cfg.iterative_p]
+        if not rows:
+            return None
+        n = int(rng.integers(1, self.cfg.max_corrections + 1))
+        h, w = feats.embedding.shape[-2:]
+        idx = torch.tensor(rows)
+        sub = _rows_of(feats, idx)
+        pts, labs = coords[idx], labels[idx]
+        prior = None
+        with torch.no_grad():
+            for k in range(n):
+                single = k == 0 and all(multi[i] for i in rows)
+                out, iou, _ = self.net.decode(sub, points=pts, labels=labs, mask_logits=prior, multimask=single)
+                best = out[torch.arange(len(rows)), iou.argmax(1)][:, None]
+                prob = torch.sigmoid(F.interpolate(best, scale_factor=2, mode="bilinear", align_corners=False))
+                new = torch.zeros(len(rows), 1, 2)
+                lab = -torch.ones(len(rows), 1, dtype=torch.int32)
+                for j, i in enumerate(rows):
+                    click = next_click(prob[j, 0].numpy() > 0.5, targets[i].numpy())
+                    if click is not None:
+                        new[j, 0] = torch.tensor([click[0] * 2 + 1, click[1] * 2 + 1])
+                        lab[j, 0] = click[2]
+                pts, labs = torch.cat([pts, new], 1), torch.cat([labs, lab], 1)
+                prior = readout_prompt(mask_values(prob, (h, w)))
+        return idx, pts, labs, prior
+
     # -------------------------------------------------------------- step
     def train_step(self) -> dict[str, float]:
         rng = np.random.default_rng([self.cfg.seed, self.step])
@@ -209,17 +269,34 @@ class LiteTrainer:
         for i, (p, lab) in enumerate(zip(pts, labs)):
             coords[i, :len(p)] = torch.tensor(p, dtype=torch.float32)
             labels[i, :len(lab)] = torch.tensor(lab, dtype=torch.int32)
-        every, every_iou, obj = self.net.decode(feats, points=coords, labels=labels, multimask=None)
-        logits, iou, single, single_iou = every[:, 1:], every_iou[:, 1:], every[:, :1], every_iou[:, :1]
-        sel = torch.tensor(multi)
-        up = F.interpolate(logits, scale_factor=2, mode="bilinear", align_corners=False)
-        up1 = F.interpolate(single, scale_factor=2, mode="bilinear", align_corners=False)
+        iterated = None
+        if self.step >= self.cfg.steps and self.cfg.stage2_steps:
+            iterated = self._iterate(rng, feats, coords, labels, targets, multi)
+        plain = torch.ones(len(rows), dtype=torch.bool)
         prompt = torch.zeros(())
-        for part, rows_of in ((sel, (up, iou, obj)), (~sel, (up1, single_iou, obj))):
-            if part.any():
-                lg, io, ob = rows_of
-                loss = frame_loss(lg[part], io[part], ob[part], targets[part], self.weights)["total"]
-                prompt = prompt + loss * float(part.float().mean())
+        if iterated is not None:
+            idx, it_coords, it_labels, prior = iterated
+            plain[idx] = False
+            lg, io, ob = self.net.decode(_rows_of(feats, idx), points=it_coords, labels=it_labels,
+                                         mask_logits=prior)
+            up = F.interpolate(lg, scale_factor=2, mode="bilinear", align_corners=False)
+            loss = frame_loss(up, io, ob, targets[idx], self.weights)["total"]
+            prompt = prompt + loss * len(idx) / len(rows)
+            out["iterated_loss"] = float(loss.detach())
+        if plain.any():
+            keep = torch.nonzero(plain)[:, 0]
+            every, every_iou, obj = self.net.decode(_rows_of(feats, keep), points=coords[keep],
+                                                    labels=labels[keep], multimask=None)
+            logits, iou, single, single_iou = every[:, 1:], every_iou[:, 1:], every[:, :1], every_iou[:, :1]
+            sel = torch.tensor(multi)[keep]
+            up = F.interpolate(logits, scale_factor=2, mode="bilinear", align_corners=False)
+            up1 = F.interpolate(single, scale_factor=2, mode="bilinear", align_corners=False)
+            tgt = targets[keep]
+            for part, rows_of in ((sel, (up, iou, obj)), (~sel, (up1, single_iou, obj))):
+                if part.any():
+                    lg, io, ob = rows_of
+                    loss = frame_loss(lg[part], io[part], ob[part], tgt[part], self.weights)["total"]
+                    prompt = prompt + loss * float(part.float().sum()) / len(rows)
         total = total + prompt
         out["prompt"] = float(prompt.detach())
         # tracking examples
@@ -278,8 +355,8 @@ class LiteTrainer:
 
     def run(self, *, stop_at: int | None = None, state_path: Path | None = None, save_every: int = 100,
             on_step: StepCallback | None = None) -> None:
-        """Train until ``stop_at`` (default: cfg.steps), saving the state every ``save_every``."""
-        end = min(stop_at or self.cfg.steps, self.cfg.steps)
+        """Train until ``stop_at`` (default: both stages), saving the state every ``save_every``."""
+        end = min(stop_at or self.cfg.total_steps, self.cfg.total_steps)
         while self.step < end:
             metrics = self.train_step()
             if on_step:

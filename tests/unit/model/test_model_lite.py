@@ -180,3 +180,24 @@ def test_fine_tune_is_deterministic_and_fits_a_clip() -> None:
     assert l1 == l2
     assert all(torch.equal(a, b) for a, b in zip(n1.state_dict().values(), n2.state_dict().values()))
     assert np.mean(l1[-5:]) < 0.7 * np.mean(l1[:5])
+
+
+def test_stage_two_trains_on_click_sequences() -> None:
+    from model.train.lite.feature_bank import FeatureBank
+    from model.train.lite.fine_tune import video_samples
+    from model.train.lite.lite_trainer import LiteTrainConfig, LiteTrainer
+
+    c = generate_clip(seed=4, n_frames=3, height=64, width=96, n_instruments=1, n_blobs=1)
+    torch.manual_seed(0)
+    net = load_model("builtin:lite0", device="cpu", seed=0).network
+    bank = FeatureBank(net, video_samples([(c.frames, c.masks)], net.input_size(64, 96)))
+    cfg = LiteTrainConfig(steps=2, stage2_steps=3, warmup=3, prompt_batch=4, track_batch=2, iterative_p=1.0,
+                          max_corrections=2)
+    trainer = LiteTrainer(net, bank, cfg)
+    seen: list[dict[str, float]] = []
+    trainer.run(on_step=lambda step, m: seen.append(m))
+    assert trainer.step == 5 and len(seen) == 5
+    # stage 1 has no iterated examples; every stage-2 step does (iterative_p 1), on its own schedule
+    assert [("iterated_loss" in m) for m in seen] == [False, False, True, True, True]
+    assert trainer.lr_at(2) == pytest.approx(cfg.stage2_lr) and trainer.lr_at(4) < cfg.stage2_lr
+    assert all(np.isfinite(m["loss"]) for m in seen)
