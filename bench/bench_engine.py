@@ -1,6 +1,6 @@
 """Data-engine efficacy on real video: ``maskloop bench engine`` on a DAVIS root (R rounds of the
 real cycle on unseen sequences, oracle reviewer, retraining, promotion gate; see
-flows/cycle/engine_bench.py).
+flows/programs/engine_bench.py).
 
     .venv/bin/python bench/bench_engine.py [--data DAVIS_ROOT] [--quick] [-- EXTRA maskloop OPTIONS]
 

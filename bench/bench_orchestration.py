@@ -1,6 +1,6 @@
 """Benchmark: share of a 10-video round's wall time spent in orchestration (Prefect), not model/I-O work.
 
-The round (defaults): 10 generated surgical-like training videos (flows/cycle/demo_data.py) of 30
+The round (defaults): 10 generated surgical-like training videos (flows/programs/demo_data.py) of 30
 frames each -- 5 s of video at the 6 frames/s the product keeps at ingest (``MASKLOOP_SAMPLE_FPS``)
 -- of 256 x 256 px, the tiny-cpu model's input size. Generation asks for up to 3 masklets per video
 (``--masklets``; the clips hold 2 or 3 instruments) with the score filters off: the shipped weights
@@ -130,10 +130,10 @@ def start_private_prefect(tmp: Path, *, query_s: float, db_url: str | None) -> t
 
 def ingest_clips(settings, *, n_videos: int, n_frames: int, size: int,  # type: ignore[no-untyped-def]
                  tmp: Path) -> None:
-    """Generate N training-split demo videos (H.264 mp4, 6 fps, flows/cycle/demo_data.py); ingest them."""
-    from flows.cycle.demo_data import make_demo_videos
+    """Generate N training-split demo videos (H.264 mp4, 6 fps, flows/programs/demo_data.py); ingest them."""
     from flows.cycle.ingest import IngestItem, ingest_one
     from flows.cycle.workspace import open_workspace
+    from flows.programs.demo_data import make_demo_videos
 
     videos = make_demo_videos(tmp / "videos", n_train=n_videos, n_val=0, n_frames=n_frames, size=size)
     with open_workspace(settings) as ws:

@@ -42,8 +42,8 @@ def engine(
     figures and the champion's J&F on a fixed held-out split. Writes WORKDIR/report.html."""
     from dataclasses import replace
 
-    from flows.cycle.davis_workcopy import WorkCopyConfig
-    from flows.cycle.engine_bench import (
+    from flows.programs.davis_workcopy import WorkCopyConfig
+    from flows.programs.engine_bench import (
         EngineBenchConfig,
         check_workdir,
         choose_sequences,

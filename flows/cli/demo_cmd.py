@@ -22,7 +22,7 @@ def demo(
     from flows.cli.cycle_progress import cycle_progress
 
     with cycle_progress("maskloop demo", log_steps=not as_json) as (step, progress):
-        from flows.cycle.demo import run_demo
+        from flows.programs.demo import run_demo
 
         result = run_demo(workdir, rounds=rounds, step=step, progress=progress)
     if as_json:

@@ -38,7 +38,7 @@ def pull(
         TransferSpeedColumn,
     )
 
-    from flows.model_pull import pull_sam2
+    from flows.programs.model_pull import pull_sam2
 
     settings = settings_of(ctx)
     columns = (TextColumn("downloading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),

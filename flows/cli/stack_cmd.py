@@ -43,7 +43,23 @@ def _print_table(rows, *, stack_dir: Path) -> None:  # type: ignore[no-untyped-d
     for row in rows:
         state = "[green]up[/]" if row.up else "[red]down[/]"
         table.add_row(row.service, state, str(row.pid or ""), row.url)
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    ls = next((r for r in rows if r.service == "label-studio"), None)
+    if ls is not None:
+        console.print(login_hint(ls.url, stack_dir), highlight=False, soft_wrap=True)
+
+
+def login_hint(url: str, stack_dir: Path) -> str:
+    """Where reviewers log in to Label Studio and how to read the admin password (never printed)."""
+    from flows.stack.records import StackSecrets
+    from flows.stack.state import SECRETS_FILENAME
+
+    secrets = stack_dir / SECRETS_FILENAME
+    user = StackSecrets.__dataclass_fields__["label_studio_user"].default
+    return (f"Label Studio: log in at {url} as {user}; the password is "
+            f"label_studio_password in {secrets} (mode 0600), e.g. "
+            f"python3 -c \"import json; print(json.load(open('{secrets}'))['label_studio_password'])\"")
 
 
 @app.command("up")

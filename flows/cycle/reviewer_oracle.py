@@ -1,4 +1,4 @@
-"""The oracle as a reviewer of a round: flows/oracle_reviewer.py's answers, recorded like people's.
+"""The oracle as a reviewer of a round: flows/cycle/oracle_answers.py's answers, recorded like people's.
 
 One pass reviews every ``in_review`` masklet of the round against the video's ground-truth
 masklets (origin ``ground_truth``). Matching uses every live masklet of the round on the video
@@ -28,11 +28,11 @@ from flows.cycle.champion import load_registered
 from flows.cycle.click_corrections import frame_corrector
 from flows.cycle.config import CycleConfig
 from flows.cycle.media import masklet_masks, store_masks
+from flows.cycle.oracle_answers import ManualDrawing, OracleConfig, object_jf, review_proposals
 from flows.cycle.propagation import propagate_prompts
 from flows.cycle.verdicts import covered_frames, record_verdict
 from flows.cycle.workspace import Workspace
 from flows.errors import NotFoundError
-from flows.oracle_reviewer import ManualDrawing, OracleConfig, object_jf, review_proposals
 from flows.orchestration.gpu_slot import gpu_slot
 from model.metrics.click_annotator import CostModel
 from storage.catalog.model_aliases import model_by_id

@@ -69,8 +69,8 @@ def test_bench_engine_two_rounds_json_and_catalog(tmp_path: Path, capsys) -> Non
     assert phases[0]["frames_edited_pct"] >= phases[1]["frames_edited_pct"]
     assert "Annotation phases" in Path(doc["report"]).read_text()
 
-    from flows.cycle.engine_bench import DATASET, bench_settings
     from flows.cycle.workspace import open_workspace
+    from flows.programs.engine_bench import DATASET, bench_settings
     from storage.catalog.model_aliases import training_runs
     from storage.catalog.rounds import list_rounds, round_videos, video_splits
 

@@ -14,8 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit" / "cycle"))
 
 from cycle_helpers import TEST_CONFIG
 
-from flows.cycle.demo import DATASET, DemoConfig, demo_settings, run_demo
 from flows.mlflow_tracker import CHAMPION
+from flows.programs.demo import DATASET, DemoConfig, demo_settings, run_demo
 
 CONFIG = DemoConfig(videos_per_round=1, n_val=1, n_frames=4, size=64,
                     cycle=replace(TEST_CONFIG, train_origins=("auto", "manual", "ground_truth")))

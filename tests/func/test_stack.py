@@ -100,6 +100,12 @@ def test_status_output_has_no_secret(stack, capsys) -> None:  # type: ignore[no-
     secrets = [stack.postgres_password, stack.s3_secret_key, stack.label_studio_token, stack.webhook_secret]
     for secret in (s for s in secrets if s):
         assert secret not in out.out and secret not in out.err
+    if "label-studio" in stack.services:  # where to log in, and where the password is, not the password
+        from flows.stack.state import load_or_create_secrets
+
+        hint = next(ln for ln in out.out.splitlines() if ln.startswith("Label Studio: log in at"))
+        assert "admin@maskloop.local" in hint and str(stack.dir / "secrets.json") in hint
+        assert load_or_create_secrets(stack.dir).label_studio_password not in out.out
     for proc in _our_processes(stack):
         cmd = " ".join(proc.cmdline())
         for secret in (s for s in secrets if s):

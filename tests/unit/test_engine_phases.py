@@ -1,4 +1,4 @@
-"""The engine's three phases (flows/cycle/engine_phases.py) with the shipped weights on generated
+"""The engine's three phases (flows/programs/engine_phases.py) with the shipped weights on generated
 surgical-like clips: equal quality, and propagation and proposals cut the effort."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.cycle.engine_phases import PhaseConfig, run_phases
+from flows.programs.engine_phases import PhaseConfig, run_phases
 from model.metrics.click_annotator import CostModel
 from model.network.refs import load_model
 from model.synthetic.generator import generate_clip

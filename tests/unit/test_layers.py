@@ -67,3 +67,41 @@ def test_walk_finds_every_module() -> None:
 
     names = [m.name for m in pkgutil.walk_packages(flows.__path__, "flows.")]
     assert "flows.cli.main" in names
+
+
+# Inside flows/: one way down. A module may import flows modules of its own sub-package, of a
+# lower rank, or the flat helpers at the flows/ root; the root helpers import no sub-package.
+FLOWS_RANK = {"": 0, "stack": 1, "orchestration": 1, "cycle": 2, "report": 3, "programs": 4,
+              "api": 5, "cli": 6}
+
+
+def _flows_imports() -> list[tuple[str, str, int]]:
+    """(importing file, imported flows module, line) for every ``flows.*`` import in flows/."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "flows").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module else
+                     [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            found += [(str(path.relative_to(ROOT)), n, node.lineno) for n in names if n.startswith("flows.")]
+    return found
+
+
+def _sub_package(module_path: str) -> str:
+    """'flows/cycle/x.py' or 'flows.cycle.x' -> 'cycle'; a flows/ root module -> ''."""
+    parts = module_path.removesuffix(".py").replace("/", ".").split(".")
+    return parts[1] if len(parts) > 2 and (ROOT / "flows" / parts[1]).is_dir() else ""
+
+
+def test_flows_sub_packages_import_one_way() -> None:
+    imports = _flows_imports()
+    assert len(imports) > 100  # the walk really sees flows/ (guards against a vacuous pass)
+    assert set(FLOWS_RANK) - {""} == {p.name for p in (ROOT / "flows").iterdir()
+                                       if p.is_dir() and (p / "__init__.py").exists()}
+    wrong = []
+    for source, target, line in imports:
+        src, tgt = _sub_package(source), _sub_package(target)
+        if src != tgt and tgt and FLOWS_RANK[tgt] >= FLOWS_RANK[src]:
+            wrong.append(f"{source}:{line} imports {target} ({src or 'root'} -> {tgt})")
+    assert not wrong, "flows/ imports against its direction:\n" + "\n".join(wrong)

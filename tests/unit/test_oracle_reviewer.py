@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flows.oracle_reviewer import OracleConfig, review_proposals
+from flows.cycle.oracle_answers import OracleConfig, review_proposals
 from model.metrics.click_annotator import annotate_frame
 
 T, H, W = 4, 32, 32

@@ -24,7 +24,6 @@ import pytest
 
 from flows.cycle.config import CycleConfig
 from flows.cycle.create_round import plan_round
-from flows.cycle.demo_data import make_demo_videos
 from flows.cycle.ingest import IngestItem, ingest_one
 from flows.cycle.workspace import open_workspace
 from flows.orchestration.deploy_all import deploy_all
@@ -37,6 +36,7 @@ from flows.orchestration.fanout import (
 )
 from flows.orchestration.prefect_api import prefect_server
 from flows.orchestration.server_setup import GPU_LIMIT
+from flows.programs.demo_data import make_demo_videos
 from flows.stack.manager import StackManager
 from flows.stack.state import StackState
 from storage.catalog.catalog import Catalog

@@ -14,12 +14,12 @@ from pathlib import Path
 from flows.cycle.champion import tracker_of
 from flows.cycle.commit_version import commit_dataset_version
 from flows.cycle.config import CycleConfig
-from flows.cycle.demo_data import make_demo_videos
 from flows.cycle.evaluate_flow import promote_if_better
 from flows.cycle.ingest import ingest_one
 from flows.cycle.retrain_flow import run_retraining
 from flows.cycle.workspace import open_workspace
 from flows.mlflow_tracker import CHAMPION
+from flows.programs.demo_data import make_demo_videos
 from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models, model_by_alias, training_runs
 

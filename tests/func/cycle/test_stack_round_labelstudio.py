@@ -28,13 +28,13 @@ from unit.ui_adapters.ls_helpers import box_mask, edit_result, verdict_result
 
 from flows.cycle.config import CycleConfig
 from flows.cycle.create_round import plan_round
-from flows.cycle.demo_data import make_demo_videos
 from flows.cycle.ingest import ingest_one
 from flows.cycle.workspace import open_workspace
 from flows.orchestration.deploy_all import default_prefect_file, deploy_all
 from flows.orchestration.deployment_spec import find_spec, load_specs
 from flows.orchestration.fanout import deployment_id, run_generation_fanout
 from flows.orchestration.prefect_api import prefect_server
+from flows.programs.demo_data import make_demo_videos
 from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models, training_runs
 from storage.catalog.rounds import get_round, round_masklets, round_reviews

@@ -26,7 +26,6 @@ from unit.ui_adapters.ls_helpers import verdict_result
 from flows.cli.main import main
 from flows.cycle.config import CycleConfig
 from flows.cycle.create_round import plan_round
-from flows.cycle.demo_data import make_demo_videos
 from flows.cycle.generate_flow import generate_video_masklets
 from flows.cycle.ingest import ingest_one
 from flows.cycle.workspace import open_workspace
@@ -34,6 +33,7 @@ from flows.orchestration.deploy_all import default_prefect_file, deploy_all
 from flows.orchestration.deployment_spec import find_spec, load_specs
 from flows.orchestration.fanout import deployment_id
 from flows.orchestration.prefect_api import prefect_server
+from flows.programs.demo_data import make_demo_videos
 from flows.webhook_app import EVENT_NAME
 from storage.catalog.catalog import Catalog
 from storage.catalog.rounds import get_round, round_masklets, round_reviews

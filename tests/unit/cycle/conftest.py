@@ -25,7 +25,7 @@ def _threads() -> None:
 
 @pytest.fixture(scope="session")
 def demo_videos(tmp_path_factory: pytest.TempPathFactory) -> list:
-    from flows.cycle.demo_data import make_demo_videos
+    from flows.programs.demo_data import make_demo_videos
 
     return make_demo_videos(tmp_path_factory.mktemp("videos"), n_train=2, n_val=1, n_frames=4, size=64)
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from flows.cycle.davis_workcopy import WorkCopyConfig, kept_frames, write_work_copy
 from flows.errors import InvalidInputError
+from flows.programs.davis_workcopy import WorkCopyConfig, kept_frames, write_work_copy
 from storage.importers.davis_importer import read_sequence_masks
 from storage.masks.davis_png import read_davis_mask, write_davis_mask
 from storage.media.frame_folder import list_frame_files

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flows.orchestration.retrain_check_flow import datasets_to_check
-from flows.orchestration.review_sync_flow import rounds_to_sync
+from flows.cycle.retrain_check_flow import datasets_to_check
+from flows.cycle.review_sync_flow import rounds_to_sync
 from storage.catalog.rounds import RoundInfo
 
 

@@ -8,7 +8,7 @@ SQLite, the oracle reviewer):
    ``rounds * videos_per_round`` are the training videos, ``videos_per_round`` per round in that
    order (round k: sequences (k-1)*K .. k*K-1), so every round works on videos not seen before.
    Sequences in between are not used.
-2. A working copy of those sequences (:mod:`flows.cycle.davis_workcopy`: every ``stride``-th frame,
+2. A working copy of those sequences (:mod:`flows.programs.davis_workcopy`: every ``stride``-th frame,
    at most ``max_frames``, ``width`` px wide) is imported with its ground truth
    (``import_davis``), and version ``NAME@1`` is committed with the splits pinned by name (held-out
    sequences ``val``, the others ``train``): the frozen validation split of every later version.
@@ -38,10 +38,10 @@ from pathlib import Path
 import numpy as np
 
 from flows.cycle.config import CycleConfig
-from flows.cycle.davis_workcopy import WorkCopyConfig
-from flows.cycle.engine_phases import PhaseResult
 from flows.cycle.round_report import RoundStats
 from flows.errors import InvalidInputError
+from flows.programs.davis_workcopy import WorkCopyConfig
+from flows.programs.engine_phases import PhaseResult
 from flows.settings import Settings
 
 DATASET = "davis-bench"
@@ -80,7 +80,7 @@ class EngineBenchConfig:
 
     def as_json(self) -> dict[str, object]:
         """The settings a run used (what a reader needs to reproduce or judge its figures)."""
-        from flows.oracle_reviewer import OracleConfig
+        from flows.cycle.oracle_answers import OracleConfig
 
         c = self.cycle
         return {"model": self.model, "rounds": self.rounds, "videos_per_round": self.videos_per_round,
@@ -150,7 +150,7 @@ class EngineBenchResult:
 
 def bench_settings(workdir: Path, model: str) -> Settings:
     """The demo's embedded defaults under ``<workdir>/home`` with ``model`` as the first champion."""
-    from flows.cycle.demo import demo_settings
+    from flows.programs.demo import demo_settings
 
     return demo_settings(workdir).model_copy(update={"default_model": model, "actor": "bench"})
 
@@ -158,7 +158,7 @@ def bench_settings(workdir: Path, model: str) -> Settings:
 def choose_sequences(data: Path, config: EngineBenchConfig) -> tuple[list[str], list[str]]:
     """(training sequences in round order, held-out sequences) of DAVIS root ``data``, each checked
     to have its ground truth (one mask per frame)."""
-    from flows.cycle.davis_workcopy import check_sequence
+    from flows.programs.davis_workcopy import check_sequence
     from storage.importers.davis_importer import davis_sequences
 
     names = davis_sequences(data)
@@ -229,10 +229,10 @@ def copy_mask_jf(settings: Settings) -> float:
 
 def run_phase_comparison(root: Path, sequences: list[str], config: EngineBenchConfig,
                          say: Step) -> tuple[PhaseResult, ...]:
-    """Phases 1-3 (:mod:`flows.cycle.engine_phases`) on the working copy's training ``sequences``
+    """Phases 1-3 (:mod:`flows.programs.engine_phases`) on the working copy's training ``sequences``
     with the first champion; phase 3's proposals come from the cycle's own generation settings."""
-    from flows.cycle.engine_phases import automatic_proposals, run_phases
     from flows.evaluation import read_sequence
+    from flows.programs.engine_phases import automatic_proposals, run_phases
     from model.automask.config import AutoMaskConfig
     from model.network.refs import load_model
 
@@ -289,10 +289,10 @@ def run_engine_bench(data: Path, workdir: Path, *, config: EngineBenchConfig = E
     """Run the benchmark (see module docstring); ``step``/``progress`` report what happens."""
     from flows.cycle.annotation_round import run_round
     from flows.cycle.create_round import create_round
-    from flows.cycle.davis_workcopy import write_work_copy
     from flows.cycle.round_report import round_stats
     from flows.cycle.runtime import prefect_runtime
     from flows.cycle.workspace import open_workspace
+    from flows.programs.davis_workcopy import write_work_copy
     from flows.report.html_report import write_report
 
     started = time.monotonic()

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.cycle.config import CycleConfig
-from flows.cycle.engine_phases import PhaseResult
 from flows.cycle.round_report import RoundStats
+from flows.programs.engine_phases import PhaseResult
 from flows.settings import Settings
 
 DATASET = "demo"
@@ -81,11 +81,11 @@ def run_demo(workdir: Path, *, rounds: int = 2, config: DemoConfig = DemoConfig(
     """Run ``rounds`` full rounds (see module docstring); ``step``/``progress`` report what happens."""
     from flows.cycle.annotation_round import run_round
     from flows.cycle.create_round import create_round
-    from flows.cycle.demo_data import make_demo_videos
     from flows.cycle.ingest import ingest
     from flows.cycle.round_report import round_stats
     from flows.cycle.runtime import prefect_runtime
     from flows.cycle.workspace import open_workspace
+    from flows.programs.demo_data import make_demo_videos
     from flows.report.html_report import write_report
 
     started = time.monotonic()
@@ -121,10 +121,10 @@ def run_demo(workdir: Path, *, rounds: int = 2, config: DemoConfig = DemoConfig(
 
 
 def demo_phases(videos: list, model_ref: str, cycle: CycleConfig, say: Step) -> tuple[PhaseResult, ...]:
-    """SAM 2's three annotation phases (:mod:`flows.cycle.engine_phases`) on the demo's training
+    """SAM 2's three annotation phases (:mod:`flows.programs.engine_phases`) on the demo's training
     videos with the first champion; phase 3's proposals use the demo cycle's generation settings."""
-    from flows.cycle.demo_data import read_demo_video
-    from flows.cycle.engine_phases import automatic_proposals, run_phases
+    from flows.programs.demo_data import read_demo_video
+    from flows.programs.engine_phases import automatic_proposals, run_phases
     from model.automask.config import AutoMaskConfig
     from model.network.refs import load_model
 
