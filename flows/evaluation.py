@@ -1,6 +1,7 @@
 """Semi-supervised VOS evaluation on a dataset folder (``maskloop eval``).
 
-Two layouts are read (detected from the folder):
+Two layouts are read (detected from the folder; the files found and checked by
+:mod:`storage.importers.davis_folder`, the one DAVIS reader):
 - DAVIS: ``ROOT/JPEGImages/480p/<seq>/*.jpg|png`` and ``ROOT/Annotations/480p/<seq>/*.png``;
 - flat, one sequence named after ROOT: ``ROOT/frames/*.jpg|png`` and ``ROOT/masks/*.png``
   (e.g. the CholecInstanceSeg sample clip).
@@ -18,10 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.errors import InvalidInputError, NotFoundError
-
-RESOLUTION = "480p"
-FRAME_SUFFIXES = (".jpg", ".jpeg", ".png")
-FLAT_FRAMES, FLAT_MASKS = "frames", "masks"
+from storage.importers.davis_folder import FLAT_FRAMES, FLAT_MASKS, RESOLUTION
 
 
 @dataclass(frozen=True)
@@ -56,12 +54,14 @@ class ObjectSplit:
 
 def dataset_layout(root: Path) -> str:
     """``"davis"`` or ``"flat"`` (see the module docstring)."""
+    from storage.importers.davis_folder import is_davis_root, is_flat_sequence
+
     root = Path(root)
     if not root.is_dir():
         raise NotFoundError(f"no such folder: {root}; pass the dataset root with --data")
-    if (root / "JPEGImages" / RESOLUTION).is_dir():
+    if is_davis_root(root):
         return "davis"
-    if (root / FLAT_FRAMES).is_dir() and (root / FLAT_MASKS).is_dir():
+    if is_flat_sequence(root):
         return "flat"
     raise InvalidInputError(
         f"{root} is not a dataset: expected a DAVIS root (JPEGImages/{RESOLUTION}, "
@@ -71,13 +71,16 @@ def dataset_layout(root: Path) -> str:
 
 def list_sequences(root: Path) -> list[str]:
     """Sequence names of the dataset (sorted; a flat folder is one sequence named after it)."""
+    from storage.importers.davis_folder import davis_sequences
+
     if dataset_layout(root) == "flat":
         return [Path(root).resolve().name]
-    images = Path(root) / "JPEGImages" / RESOLUTION
-    return sorted(p.name for p in images.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return davis_sequences(root)
 
 
 def _sequence_dirs(root: Path, name: str) -> tuple[Path, Path]:
+    from storage.importers.davis_folder import frame_folder, mask_folder
+
     root = Path(root)
     if dataset_layout(root) == "flat":
         if name != root.resolve().name:
@@ -85,45 +88,28 @@ def _sequence_dirs(root: Path, name: str) -> tuple[Path, Path]:
                 f"sequence {name} not found: {root} holds one sequence, {root.resolve().name}"
             )
         return root / FLAT_FRAMES, root / FLAT_MASKS
-    frame_dir = root / "JPEGImages" / RESOLUTION / name
-    mask_dir = root / "Annotations" / RESOLUTION / name
-    if not frame_dir.is_dir():
-        raise NotFoundError(f"sequence {name} not found under {root}/JPEGImages/{RESOLUTION}")
-    if not mask_dir.is_dir():
-        raise InvalidInputError(f"sequence {name} has no Annotations/{RESOLUTION}/{name} folder")
-    return frame_dir, mask_dir
+    return frame_folder(root, name), mask_folder(root, name)
 
 
 def read_sequence(root: Path, name: str, *, first_only: bool = False,
                   splits: list[ObjectSplit] | None = None) -> tuple[list[np.ndarray], np.ndarray]:
     """Frames (uint8 [H, W, 3] each) and ground-truth id maps (uint8 [T, H, W]) of one sequence.
 
-    first_only: read frame 0 and its mask only (T = 1). splits: ids that become a new object
-    (the sequence's highest id + 1) from a named frame on, applied in order.
+    The files are found and checked by :mod:`storage.importers.davis_folder` (gaps in the frame
+    numbers allowed: sparsely annotated clips). first_only: read frame 0 and its mask only (T = 1).
+    splits: ids that become a new object (the sequence's highest id + 1) from a named frame on,
+    applied in order.
     """
-    from PIL import Image
+    from storage.importers.davis_folder import read_id_maps, sequence_files
+    from storage.media.frame_folder import read_frame
 
-    from storage.masks.davis_png import read_davis_mask
-
-    frame_dir, mask_dir = _sequence_dirs(root, name)
-    frame_files = sorted(p for p in frame_dir.iterdir() if p.suffix.lower() in FRAME_SUFFIXES)
-    if not frame_files:
-        raise InvalidInputError(f"sequence {name} has no frames (*.jpg, *.png) in {frame_dir}")
-    masks_by_stem = {p.stem: p for p in mask_dir.iterdir() if p.suffix.lower() == ".png"}
-    missing = [p.name for p in frame_files if p.stem not in masks_by_stem]
-    if missing:
-        raise InvalidInputError(
-            f"sequence {name}: frames without a mask PNG: {', '.join(missing[:3])}"
-        )
+    frame_files, mask_files = sequence_files(*_sequence_dirs(root, name), name, consecutive=False)
     stems = [p.stem for p in frame_files]
     if first_only:
-        frame_files = frame_files[:1]
-    frames = [np.asarray(Image.open(p).convert("RGB")) for p in frame_files]
-    id_maps = np.stack([read_davis_mask(masks_by_stem[p.stem]) for p in frame_files])
-    if id_maps.shape[1:] != frames[0].shape[:2]:
-        raise InvalidInputError(
-            f"sequence {name}: masks are {id_maps.shape[1:]} but frames {frames[0].shape[:2]}"
-        )
+        frame_files, mask_files = frame_files[:1], mask_files[:1]
+    frames = [read_frame(p) for p in frame_files]
+    height, width = frames[0].shape[:2]
+    id_maps = np.stack(read_id_maps(name, mask_files, height=height, width=width))
     for split in splits or []:
         if split.frame not in stems:
             raise InvalidInputError(

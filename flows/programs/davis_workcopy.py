@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from flows.errors import InvalidInputError
-
-RESOLUTION = "480p"
+from storage.importers.davis_folder import RESOLUTION
 
 
 @dataclass(frozen=True)
@@ -54,17 +53,13 @@ def kept_frames(n_frames: int, cfg: WorkCopyConfig) -> list[int]:
 
 def check_sequence(root: Path, sequence: str) -> tuple[list[Path], list[Path]]:
     """(frame files, mask files) of a sequence, one mask per frame with the same names."""
-    from storage.media.frame_folder import list_frame_files
+    from storage.importers.davis_folder import frame_folder, mask_folder, sequence_files
 
-    frames = list_frame_files(root / "JPEGImages" / RESOLUTION / sequence)
-    mask_dir = root / "Annotations" / RESOLUTION / sequence
-    if not mask_dir.is_dir():
+    frames, masks = frame_folder(root, sequence), mask_folder(root, sequence)
+    if not masks.is_dir():
         raise InvalidInputError(f"{root} has no ground truth for sequence {sequence}: no Annotations/{RESOLUTION}/"
                                 f"{sequence} folder (the benchmark's oracle reviewer and validation need it)")
-    masks = list_frame_files(mask_dir, suffixes=(".png",), what=f"mask folder Annotations/{RESOLUTION}/{sequence}")
-    if [p.stem for p in frames] != [p.stem for p in masks]:
-        raise InvalidInputError(f"sequence {sequence}: {len(frames)} frames but {len(masks)} masks with other names")
-    return frames, masks
+    return sequence_files(frames, masks, sequence)
 
 
 def write_work_copy(root: Path, out: Path, sequences: list[str], cfg: WorkCopyConfig) -> list[WorkSequence]:

@@ -159,7 +159,7 @@ def choose_sequences(data: Path, config: EngineBenchConfig) -> tuple[list[str], 
     """(training sequences in round order, held-out sequences) of DAVIS root ``data``, each checked
     to have its ground truth (one mask per frame)."""
     from flows.programs.davis_workcopy import check_sequence
-    from storage.importers.davis_importer import davis_sequences
+    from storage.importers.davis_folder import davis_sequences
 
     names = davis_sequences(data)
     if len(names) < config.n_needed:

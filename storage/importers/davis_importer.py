@@ -1,8 +1,7 @@
 """Import a DAVIS-layout folder: every sequence becomes a video, its masks ground-truth masklets.
 
-Layout: ``ROOT/JPEGImages/480p/<seq>/00000.jpg ...`` and (with ground truth)
-``ROOT/Annotations/480p/<seq>/00000.png ...`` (palette or 0/255 PNGs, several objects; see
-:mod:`storage.masks.davis_png`). Every frame is stored (DAVIS frames are the annotated frames),
+Layout and its checks: :mod:`storage.importers.davis_folder`
+(``ROOT/JPEGImages/480p/<seq>/00000.jpg ...``, with ground truth ``ROOT/Annotations/480p/<seq>/00000.png``). Every frame is stored (DAVIS frames are the annotated frames),
 recorded at ``fps`` (24 for DAVIS). The video's identity is the sha256 over its frame files in
 order, so importing again reports "already ingested" and creates nothing.
 
@@ -22,56 +21,28 @@ import numpy as np
 from storage.catalog.catalog import Catalog
 from storage.catalog.refs import check_name
 from storage.errors import InvalidInputError, NotFoundError
+from storage.importers.davis_folder import (
+    davis_sequences,
+    frame_folder,
+    mask_folder,
+    read_id_maps,
+    sequence_files,
+)
 from storage.importers.gt_masklets import register_with_ground_truth, store_id_map_masklets
 from storage.importers.outcome import ImportOutcome
-from storage.masks.davis_png import read_davis_mask
 from storage.media.frame_folder import check_same_size, list_frame_files
 from storage.media.hashing import sha256_files
 from storage.media.ingest import Progress, ingest_frame_folder
 from storage.objects.object_store import ObjectStore
 
 DAVIS_FPS = 24.0
-RESOLUTION = "480p"
-
-
-def davis_sequences(root: Path) -> list[str]:
-    """Sequence names under ``ROOT/JPEGImages/480p``, sorted; InvalidInputError if not DAVIS."""
-    images = Path(root) / "JPEGImages" / RESOLUTION
-    if not Path(root).is_dir():
-        raise NotFoundError(f"no such folder: {root}")
-    if not images.is_dir():
-        raise InvalidInputError(f"{root} is not a DAVIS root: it has no JPEGImages/{RESOLUTION} folder")
-    names = sorted(p.name for p in images.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not names:
-        raise InvalidInputError(f"{root} has no sequences under JPEGImages/{RESOLUTION}")
-    return names
 
 
 def read_sequence_masks(root: Path, sequence: str, frames: list[Path]) -> list[np.ndarray]:
     """Object-id maps (H x W uint8), one per frame, checked against the frames' names and size."""
-    mask_dir = Path(root) / "Annotations" / RESOLUTION / sequence
-    if not mask_dir.is_dir():
-        raise InvalidInputError(f"sequence {sequence} has no Annotations/{RESOLUTION}/{sequence} folder")
-    masks = list_frame_files(mask_dir, suffixes=(".png",), what=f"mask folder Annotations/{RESOLUTION}/{sequence}")
-    if len(masks) != len(frames):
-        frame_stems = {p.stem for p in frames}
-        mask_stems = {p.stem for p in masks}
-        missing = sorted(frame_stems - mask_stems)[:3] or sorted(mask_stems - frame_stems)[:3]
-        raise InvalidInputError(
-            f"sequence {sequence}: {len(frames)} frames but {len(masks)} masks (unmatched: {', '.join(missing)})"
-        )
     width, height = check_same_size(frames, what=f"sequence {sequence}")
-    id_maps: list[np.ndarray] = []
-    for frame, mask in zip(frames, masks):
-        if frame.stem != mask.stem:
-            raise InvalidInputError(f"sequence {sequence}: frame {frame.name} has no mask {frame.stem}.png")
-        ids = read_davis_mask(mask)
-        if ids.shape != (height, width):
-            raise InvalidInputError(
-                f"sequence {sequence}: mask {mask.name} is {ids.shape[1]}x{ids.shape[0]}, frames are {width}x{height}"
-            )
-        id_maps.append(ids)
-    return id_maps
+    _, masks = sequence_files(frames[0].parent, mask_folder(root, sequence), sequence)
+    return read_id_maps(sequence, masks, height=height, width=width)
 
 
 def import_davis_sequence(
@@ -79,9 +50,7 @@ def import_davis_sequence(
     actor: str, role: str, fps: float = DAVIS_FPS, progress: Progress | None = None,
 ) -> ImportOutcome:
     """Import one sequence (see module doc); raises InvalidInputError when it is malformed."""
-    seq_dir = Path(root) / "JPEGImages" / RESOLUTION / sequence
-    if not seq_dir.is_dir():
-        raise NotFoundError(f"sequence {sequence} not found under {root}/JPEGImages/{RESOLUTION}")
+    seq_dir = frame_folder(root, sequence)
     frames = list_frame_files(seq_dir)
     sha = sha256_files(frames)
     existing = catalog.find_video(dataset, sha)

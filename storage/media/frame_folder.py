@@ -22,11 +22,13 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 
 def list_frame_files(
-    folder: Path, *, suffixes: tuple[str, ...] = IMAGE_SUFFIXES, what: str | None = None
+    folder: Path, *, suffixes: tuple[str, ...] = IMAGE_SUFFIXES, what: str | None = None,
+    consecutive: bool = True,
 ) -> list[Path]:
     """The frame files of ``folder`` in frame order (see module doc); InvalidInputError if none.
 
-    ``what`` names the folder in error messages (default ``frame folder <name>``).
+    ``what`` names the folder in error messages (default ``frame folder <name>``);
+    ``consecutive=False`` accepts gaps in the numbering (a sparsely annotated clip).
     """
     folder = Path(folder)
     what = what or f"frame folder {folder.name}"
@@ -42,7 +44,7 @@ def list_frame_files(
         numbers = [int(p.stem) for p in files]
         if len(set(numbers)) != len(numbers):
             raise InvalidInputError(f"{what} has two images with the same number")
-        for before, after in itertools.pairwise(files):
+        for before, after in itertools.pairwise(files if consecutive else []):
             if int(after.stem) != int(before.stem) + 1:
                 raise InvalidInputError(
                     f"{what} has a gap in numbering: {before.name} is followed by "
