@@ -9,12 +9,53 @@ Object-key conventions (write-once; a retried write of the same bytes is a no-op
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
-MaskletOrigin = Literal["auto", "manual", "ground_truth"]
-MaskletStatus = Literal["proposed", "in_review", "accepted", "rejected", "needs_fix"]
-Verdict = Literal["satisfactory", "unsatisfactory", "ill_defined"]
 Split = Literal["train", "val", "test"]
+
+
+class MaskletOrigin(StrEnum):
+    """Where a masklet came from: the model's automatic masklets, a person's (propagated) drawing,
+    or a dataset's ground truth."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+    GROUND_TRUTH = "ground_truth"
+
+
+class MaskletStatus(StrEnum):
+    """A masklet's place in review: proposed -> in_review -> accepted | rejected | needs_fix
+    (refinement brings a needs_fix masklet back in_review as a new revision)."""
+
+    PROPOSED = "proposed"
+    IN_REVIEW = "in_review"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    NEEDS_FIX = "needs_fix"
+
+
+class Verdict(StrEnum):
+    """A reviewer's verdict on a whole masklet, as SAM 2's annotators gave it."""
+
+    SATISFACTORY = "satisfactory"  # tracks the object correctly and consistently in every frame
+    UNSATISFACTORY = "unsatisfactory"  # a well-defined object, a wrong masklet: corrected, refined
+    ILL_DEFINED = "ill_defined"  # not an object worth a masklet: rejected
+
+
+class RoundStatus(StrEnum):
+    """An annotation round: created -> generating -> in_review <-> refining -> closed."""
+
+    CREATED = "created"
+    GENERATING = "generating"
+    IN_REVIEW = "in_review"
+    REFINING = "refining"
+    CLOSED = "closed"
+
+
+#: The masklet status a verdict leads to (an unsatisfactory masklet waits for its refinement).
+STATUS_OF_VERDICT = {Verdict.SATISFACTORY: MaskletStatus.ACCEPTED, Verdict.ILL_DEFINED: MaskletStatus.REJECTED,
+                     Verdict.UNSATISFACTORY: MaskletStatus.NEEDS_FIX}
 
 
 def frame_key(video_sha256: str, frame_index: int) -> str:

@@ -37,6 +37,7 @@ from storage.catalog.rounds import (
     round_videos,
     set_round_status,
 )
+from storage.records import MaskletStatus, RoundStatus
 
 if TYPE_CHECKING:
     from ui_adapters.review_ui import ReviewUI
@@ -65,7 +66,7 @@ def generate_round(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: Step
     from flows.cycle.generate_flow import generate_video_masklets
     from flows.cycle.runtime import server_configured
 
-    set_round_status(ws.catalog, round_id, "generating", **ws.who)
+    set_round_status(ws.catalog, round_id, RoundStatus.GENERATING, **ws.who)
     done = generated_videos(ws.catalog, round_id)
     todo = [v for v in round_videos(ws.catalog, round_id) if v not in done]
     if todo and ws.settings.prefect_api_url and server_configured():
@@ -78,12 +79,12 @@ def generate_round(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: Step
         for k, video_id in enumerate(todo, 1):
             _note(step, f"round {round_id}: generating masklets of video {video_id} ({k}/{len(todo)})")
             call(generate_video_masklets, round_id, video_id, settings=ws.settings, config=cfg)
-    set_round_status(ws.catalog, round_id, "in_review", **ws.who)
+    set_round_status(ws.catalog, round_id, RoundStatus.IN_REVIEW, **ws.who)
 
 
 def _undecided(ws: Workspace, round_id: int) -> tuple[int, int]:
     status = round_masklets(ws.catalog, round_id)["status"]
-    return int((status == "in_review").sum()), int((status == "needs_fix").sum())
+    return int((status == MaskletStatus.IN_REVIEW).sum()), int((status == MaskletStatus.NEEDS_FIX).sum())
 
 
 def review_with_oracle(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: Step | None = None) -> None:
@@ -97,10 +98,10 @@ def review_with_oracle(ws: Workspace, round_id: int, *, cfg: CycleConfig, step: 
         call(oracle_pass, ws, round_id, cfg=cfg, first=k == 1, final=k == passes)
         _, needs_fix = _undecided(ws, round_id)
         if needs_fix:
-            set_round_status(ws.catalog, round_id, "refining", **ws.who)
+            set_round_status(ws.catalog, round_id, RoundStatus.REFINING, **ws.who)
             _note(step, f"round {round_id}: refining {needs_fix} masklets")
             call(refine_round, ws, round_id)
-            set_round_status(ws.catalog, round_id, "in_review", **ws.who)
+            set_round_status(ws.catalog, round_id, RoundStatus.IN_REVIEW, **ws.who)
 
 
 def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConfig, retrain: bool | None = None,
@@ -115,9 +116,9 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
     if reviewer not in REVIEWERS:
         raise InvalidInputError(f"unknown reviewer {reviewer!r}: use one of {', '.join(REVIEWERS)}")
     rnd = get_round(ws.catalog, round_id)
-    if rnd.status in ("created", "generating"):
+    if rnd.status in (RoundStatus.CREATED, RoundStatus.GENERATING):
         generate_round(ws, round_id, cfg=cfg, step=step)
-    if get_round(ws.catalog, round_id).status != "closed":
+    if get_round(ws.catalog, round_id).status != RoundStatus.CLOSED:
         if reviewer == "oracle":
             review_with_oracle(ws, round_id, cfg=cfg, step=step)
         else:
@@ -132,7 +133,7 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
             if get_round(ws.catalog, round_id).label_studio_project_id is not None:
                 sync_round_reviews(ws, round_id, ui)
             if _undecided(ws, round_id)[1]:
-                set_round_status(ws.catalog, round_id, "refining", **ws.who)
+                set_round_status(ws.catalog, round_id, RoundStatus.REFINING, **ws.who)
                 call(refine_round, ws, round_id)
             if any(_undecided(ws, round_id)):
                 open_round_review(ws, round_id, ui)
@@ -140,11 +141,11 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
             close_round_review(ws, round_id, ui)
         close_round(ws, round_id)
     if retrain is False:
-        return RoundOutcome(round_id, rnd.dataset, "closed", None)
+        return RoundOutcome(round_id, rnd.dataset, RoundStatus.CLOSED, None)
     _note(step, f"round {round_id}: committing the dataset version and retraining" if retrain
           else f"round {round_id}: checking whether retraining is due")
     check = check_and_retrain(ws, rnd.dataset, cfg=cfg, force=bool(retrain), round_id=round_id, progress=progress)
-    return RoundOutcome(round_id, rnd.dataset, "closed", check)
+    return RoundOutcome(round_id, rnd.dataset, RoundStatus.CLOSED, check)
 
 
 @flow(name="annotation-round")

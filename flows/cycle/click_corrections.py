@@ -35,7 +35,7 @@ def correct_in_session(session, frame: int, obj: int, gt: np.ndarray, start: np.
     (bool [H, W]) or ``cap`` clicks; a drawn frame becomes the object's mask prompt."""
     effort = annotate_frame(click_segmenter(session, frame, obj), gt, start=start, threshold=threshold,
                             cap=cap)
-    if effort.drawn:
+    if effort.drawn and (effort.mask.any() or obj in session.obj_ids):  # empty: erased (absent there)
         session.add_prompt(frame, obj, mask=effort.mask)
     return effort
 

@@ -20,6 +20,7 @@ from flows.cycle.workspace import Workspace, open_workspace
 from flows.errors import InvalidInputError, NotFoundError
 from flows.settings import Settings
 from storage.catalog.rounds import record_plan, video_splits
+from storage.records import MaskletOrigin
 from storage.versions.splits import split_for
 
 PRIORITIES = ("unannotated", "low_confidence")
@@ -57,7 +58,7 @@ def _mean_confidence(ws: Workspace, masklets: pd.DataFrame) -> dict[int, float]:
     from flows.cycle.media import load_blob
 
     out: dict[int, list[float]] = {}
-    for row in masklets[masklets["origin"] == "auto"].itertuples():
+    for row in masklets[masklets["origin"] == MaskletOrigin.AUTO].itertuples():
         scores = load_blob(ws.store, row.blob_key).scores
         out.setdefault(int(row.video_id), []).extend(scores)
     return {vid: sum(s) / len(s) for vid, s in out.items() if s}

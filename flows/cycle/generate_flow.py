@@ -113,11 +113,12 @@ def generate_video_masklets(round_id: int, video_id: int, settings: Settings | N
     from flows.errors import ConflictError
     from storage.catalog.model_aliases import model_by_id
     from storage.catalog.rounds import get_round, keyed_masklets
+    from storage.records import RoundStatus
 
     cfg = config or CycleConfig()
     with open_workspace(settings) as ws:
         rnd = get_round(ws.catalog, round_id)
-        if rnd.status == "closed":
+        if rnd.status == RoundStatus.CLOSED:
             raise ConflictError(f"round {round_id} is closed; create a new round to generate masklets")
         if rnd.model_version_id is None:
             raise ConflictError(f"round {round_id} has no model; create rounds with `maskloop round create`")

@@ -25,6 +25,7 @@ import numpy as np
 
 from model.metrics.click_annotator import FrameEffort
 from model.metrics.vos import boundary_f, jaccard
+from storage.records import Verdict
 
 FrameCorrector = Callable[[int, "np.ndarray | None", np.ndarray], FrameEffort]
 
@@ -122,19 +123,19 @@ def review_proposals(
     for pid, pred in proposals.items():
         gid = matched.get(pid)
         if gid is None:
-            reviews.append(OracleReview(pid, "ill_defined", None, 0.0, 0, 0))
+            reviews.append(OracleReview(pid, Verdict.ILL_DEFINED, None, 0.0, 0, 0))
             continue
         gt = ground_truth[gid]
         jf, per_j = object_jf(pred, gt)
         if jf >= config.accept_jf:
-            reviews.append(OracleReview(pid, "satisfactory", gid, jf, 0, 0))
+            reviews.append(OracleReview(pid, Verdict.SATISFACTORY, gid, jf, 0, 0))
             continue
         worst = [i for i in np.argsort(per_j) if per_j[i] < config.fix_frame_j][: config.max_frames_fixed]
         if not worst:  # J fine everywhere but boundaries poor: fix the single worst frame
             worst = [int(np.argmin(per_j))]
         efforts = {int(frame_indices[i]): correct(int(frame_indices[i]), pred[i], gt[i]) for i in worst}
         corrections = {f: e.mask for f, e in efforts.items()}
-        reviews.append(OracleReview(pid, "unsatisfactory", gid, jf, sum(e.edited for e in efforts.values()),
+        reviews.append(OracleReview(pid, Verdict.UNSATISFACTORY, gid, jf, sum(e.edited for e in efforts.values()),
                                     sum(e.clicks for e in efforts.values()), corrections,
                                     drawn=sum(e.drawn for e in efforts.values())))
 

@@ -1,8 +1,9 @@
 """Mask prompts -> masklets through the video with a SAM 2 session (refinement, manual drawings).
 
 ``propagate_prompts(model, frames, prompts)``: ``prompts`` maps an object id to {frame index:
-bool [H, W] mask}; every object is tracked forward from its first prompt (and, with ``backward``,
-also back to frame 0). Returns object id -> bool [T, H, W] (frames before the first prompt empty
+bool [H, W] mask}, an empty mask meaning the object is absent there (an erased frame; an object
+needs one non-empty mask to be tracked); every object is tracked forward from its first prompt
+(and, with ``backward``, also back to frame 0). Returns object id -> bool [T, H, W] (frames before the first prompt empty
 unless ``backward``) and per-frame presence scores [T] in [0, 1].
 """
 
@@ -21,8 +22,10 @@ def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarra
 
     session = open_session(model).init(list(frames))
     for obj, per_frame in prompts.items():
-        for f, mask in sorted(per_frame.items()):
-            if (f <= start) if reverse else (f >= start):
+        # an object's first prompt shows it; its empty masks (erased frames) come after
+        for f, mask in sorted(per_frame.items(), key=lambda item: (not np.any(item[1]), item[0])):
+            ahead = (f <= start) if reverse else (f >= start)
+            if ahead and (np.any(mask) or int(obj) in session.obj_ids):
                 session.add_prompt(int(f), int(obj), mask=np.asarray(mask, bool))
     if not session.obj_ids:
         return

@@ -23,6 +23,7 @@ from flows.cycle.workspace import Workspace
 from flows.orchestration.gpu_slot import gpu_slot
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.rounds import GeneratedMasklet, add_refinement, get_round, round_masklets
+from storage.records import MaskletStatus
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def refine_video(ws: Workspace, *, model, video_id: int, rows: pd.DataFrame) -> 
     for row in rows.itertuples():
         currents[int(row.masklet_id)] = (row, masklet_masks(ws.store, row.blob_key, video.n_frames))
         fixes = corrected_frames(ws, row, video.n_frames)
-        if fixes:
+        if any(m.any() for m in fixes.values()):  # erasures alone are already the revision
             prompts[int(row.masklet_id)] = fixes
     with gpu_slot():
         tracked, scores = propagate_prompts(model, frames, prompts)
@@ -81,7 +82,7 @@ def refine_video(ws: Workspace, *, model, video_id: int, rows: pd.DataFrame) -> 
 def refine_round(ws: Workspace, round_id: int) -> RefineResult:
     """Refine every ``needs_fix`` masklet of the round with the round's model."""
     masklets = round_masklets(ws.catalog, round_id)
-    todo = masklets[masklets["status"] == "needs_fix"]
+    todo = masklets[masklets["status"] == MaskletStatus.NEEDS_FIX]
     if todo.empty:
         return RefineResult(round_id, ())
     rnd = get_round(ws.catalog, round_id)

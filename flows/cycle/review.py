@@ -24,6 +24,7 @@ from storage.catalog.rounds import (
     set_round_status,
 )
 from storage.masks.rle import decode_rle
+from storage.records import MaskletStatus, RoundStatus
 
 if TYPE_CHECKING:
     from ui_adapters.review_ui import ReviewUI
@@ -74,13 +75,13 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
     from ui_adapters.records import MaskletForReview, ReviewRound
 
     rnd = get_round(ws.catalog, round_id)
-    if rnd.status == "closed":
+    if rnd.status == RoundStatus.CLOSED:
         raise ConflictError(f"round {round_id} is closed; its review cannot be reopened")
     model = model_by_id(ws.catalog, rnd.model_version_id) if rnd.model_version_id else None
     label = f"{model.ref.name}@{model.ref.version}" if model else "unknown"
     items = []
     for row in round_masklets(ws.catalog, round_id).itertuples():
-        if row.status != "in_review":
+        if row.status != MaskletStatus.IN_REVIEW:
             continue
         video = ws.catalog.get_video(int(row.video_id))
         blob = load_blob(ws.store, row.blob_key)
@@ -92,7 +93,7 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
     project = ui.open_review(round=ReviewRound(round_id=round_id, title=rnd.dataset), masklets=items,
                              max_frames=ws.settings.review_max_frames)
     set_round_project(ws.catalog, round_id, project.project_id, **ws.who)
-    set_round_status(ws.catalog, round_id, "in_review", **ws.who, details={"tasks": project.task_count})
+    set_round_status(ws.catalog, round_id, RoundStatus.IN_REVIEW, **ws.who, details={"tasks": project.task_count})
     return project.project_id
 
 
@@ -110,7 +111,7 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult
     recorded = skipped = 0
     for review in batch.reviews:
         row = masklets.get(int(review.masklet_id))
-        if row is None or int(review.revision) != int(row.revision) or row.status != "in_review":
+        if row is None or int(review.revision) != int(row.revision) or row.status != MaskletStatus.IN_REVIEW:
             skipped += 1  # a review of an older revision, or of a masklet decided already
             continue
         video = ws.catalog.get_video(int(row.video_id))

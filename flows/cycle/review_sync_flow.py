@@ -17,9 +17,10 @@ from prefect import flow
 
 from flows.cycle.config import CycleConfig
 from flows.settings import Settings
+from storage.records import RoundStatus
 
 #: Round statuses a sync can still move.
-OPEN_STATUSES = ("in_review", "refining")
+OPEN_STATUSES = (RoundStatus.IN_REVIEW, RoundStatus.REFINING)
 
 
 @dataclass(frozen=True)

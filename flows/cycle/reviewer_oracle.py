@@ -37,13 +37,13 @@ from flows.orchestration.gpu_slot import gpu_slot
 from model.metrics.click_annotator import CostModel
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.rounds import apply_review, get_round, round_masklets, round_videos
-from storage.records import VideoRef
+from storage.records import STATUS_OF_VERDICT, MaskletOrigin, MaskletStatus, Verdict, VideoRef
 
 if TYPE_CHECKING:
     from model.network.refs import LoadedModel
 
 REVIEWER = "oracle"
-LIVE = ("in_review", "accepted", "needs_fix")
+LIVE = (MaskletStatus.IN_REVIEW, MaskletStatus.ACCEPTED, MaskletStatus.NEEDS_FIX)
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class OraclePass:
 
 def ground_truth(ws: Workspace, video: VideoRef) -> dict[int, np.ndarray]:
     """Ground-truth masklet id -> bool [T, H, W] of a video; NotFoundError when it has none."""
-    gt = ws.catalog.list_masklets(video_id=video.id, origin="ground_truth", status="accepted")
+    gt = ws.catalog.list_masklets(video_id=video.id, origin=MaskletOrigin.GROUND_TRUTH, status=MaskletStatus.ACCEPTED)
     if gt.empty:
         raise NotFoundError(f"video {video.id} has no ground-truth masklets; the oracle reviewer needs them "
                             "(import DAVIS/SA-V annotations, or review in Label Studio)")
@@ -84,12 +84,12 @@ def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of: Callable[
         kept = covered_frames(masks, {d.frame_index})
         stored = store_masks(ws.store, video_sha256=video.sha256, masks=masks, frames=kept,
                              scores=[float(scores[d.gt_id][f]) for f in kept])
-        mid = ws.catalog.add_masklet(video_id=video.id, origin="manual", blob_key=stored.blob_key,
+        mid = ws.catalog.add_masklet(video_id=video.id, origin=MaskletOrigin.MANUAL, blob_key=stored.blob_key,
                                      blob_sha256=stored.blob_sha256, frame_indices=stored.frame_indices,
-                                     scores=stored.scores, status="in_review", source="reviewer",
+                                     scores=stored.scores, status=MaskletStatus.IN_REVIEW, source="reviewer",
                                      round_id=round_id, **ws.who)
-        apply_review(ws.catalog, masklet_id=mid, revision=1, reviewer=REVIEWER, verdict="satisfactory",
-                     new_status="in_review", external_id=f"oracle:r{round_id}:m{mid}:draw", frames_edited=1,
+        apply_review(ws.catalog, masklet_id=mid, revision=1, reviewer=REVIEWER, verdict=Verdict.SATISFACTORY,
+                     new_status=MaskletStatus.IN_REVIEW, external_id=f"oracle:r{round_id}:m{mid}:draw", frames_edited=1,
                      clicks=d.clicks, seconds=COST.seconds(frames=1, clicks=d.clicks, drawn=int(d.drawn)),
                      **ws.who)
     return len(drawings)
@@ -119,7 +119,7 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
         gt = ground_truth(ws, video)
         rows = {int(r.masklet_id): r for r in live[live["video_id"] == video_id].itertuples()}
         proposals = {mid: masklet_masks(ws.store, r.blob_key, video.n_frames) for mid, r in rows.items()}
-        drawn = {mid for mid, r in rows.items() if r.origin == "manual"}
+        drawn = {mid for mid, r in rows.items() if r.origin == MaskletOrigin.MANUAL}
         # the last pass finishes the job like a careful person: every frame still wrong is corrected
         limits = replace(oracle, max_frames_fixed=max(oracle.max_frames_fixed, video.n_frames)) if final else oracle
         frames_cache: list[np.ndarray] = []
@@ -137,14 +137,15 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
                                              drawn=drawn, correct=correct)
         for review in reviews:
             row = rows[review.proposal_id]
-            if row.status != "in_review":
+            if row.status != MaskletStatus.IN_REVIEW:
                 continue
             status = None
-            if review.verdict == "unsatisfactory" and final:
+            if review.verdict == Verdict.UNSATISFACTORY and final:
                 fixed = proposals[review.proposal_id].copy()
                 for f, m in review.corrections.items():
                     fixed[f] = m
-                status = "accepted" if object_jf(fixed, gt[review.gt_id])[0] >= oracle.accept_jf else "rejected"
+                status = (MaskletStatus.ACCEPTED if object_jf(fixed, gt[review.gt_id])[0] >= oracle.accept_jf
+                          else MaskletStatus.REJECTED)
             record_verdict(ws, masklet_id=review.proposal_id, revision=int(row.revision), video=video,
                            blob_key=row.blob_key, verdict=review.verdict, reviewer=REVIEWER,
                            external_id=f"oracle:r{round_id}:m{review.proposal_id}:v{int(row.revision)}",
@@ -152,7 +153,7 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
                            clicks=review.clicks, status=status,
                            seconds=COST.seconds(frames=len(covered_frames(proposals[review.proposal_id], set())),
                                                 clicks=review.clicks, drawn=review.drawn))
-            outcome = status or {"satisfactory": "accepted", "ill_defined": "rejected"}.get(review.verdict, "needs_fix")
+            outcome = status or STATUS_OF_VERDICT[Verdict(review.verdict)]
             counts["reviewed"] += 1
             counts[outcome] += 1
         if first:

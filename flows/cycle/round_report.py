@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flows.cycle.workspace import Workspace
 from storage.catalog.model_aliases import list_models, training_runs
 from storage.catalog.rounds import get_round, round_events, round_masklets, round_reviews
+from storage.records import MaskletOrigin, MaskletStatus
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,8 @@ def round_stats(ws: Workspace, round_id: int) -> RoundStats:
     rnd = get_round(ws.catalog, round_id)
     masklets = round_masklets(ws.catalog, round_id)
     reviews = round_reviews(ws.catalog, round_id)
-    auto = masklets[masklets["origin"] == "auto"]
-    accepted = int((masklets["status"] == "accepted").sum())
+    auto = masklets[masklets["origin"] == MaskletOrigin.AUTO]
+    accepted = int((masklets["status"] == MaskletStatus.ACCEPTED).sum())
     models = {m.id: m for m in list_models(ws.catalog)}
     model = models.get(rnd.model_version_id) if rnd.model_version_id else None
     events = round_events(ws.catalog, round_id)
@@ -96,10 +97,10 @@ def round_stats(ws: Workspace, round_id: int) -> RoundStats:
         round_id=round_id, dataset=rnd.dataset, status=rnd.status,
         model=f"{model.ref.name}@{model.ref.version}" if model else None,
         model_val_JF=_latest_jf(ws, model.id) if model else None,
-        proposed=len(auto), manual=int((masklets["origin"] == "manual").sum()), accepted=accepted,
-        rejected=int((masklets["status"] == "rejected").sum()),
-        undecided=int(masklets["status"].isin(["in_review", "needs_fix", "proposed"]).sum()),
-        acceptance_rate=float((auto["status"] == "accepted").sum() / len(auto)) if len(auto) else 0.0,
+        proposed=len(auto), manual=int((masklets["origin"] == MaskletOrigin.MANUAL).sum()), accepted=accepted,
+        rejected=int((masklets["status"] == MaskletStatus.REJECTED).sum()),
+        undecided=int(masklets["status"].isin([MaskletStatus.IN_REVIEW, MaskletStatus.NEEDS_FIX, MaskletStatus.PROPOSED]).sum()),
+        acceptance_rate=float((auto["status"] == MaskletStatus.ACCEPTED).sum() / len(auto)) if len(auto) else 0.0,
         frames_edited=frames_edited, clicks=clicks, review_seconds=float(reviews["seconds"].sum()),
         frames_edited_per_accepted=frames_edited / accepted if accepted else 0.0,
         clicks_per_accepted=clicks / accepted if accepted else 0.0, wall_seconds=wall, dataset_version=version,

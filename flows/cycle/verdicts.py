@@ -14,9 +14,9 @@ import numpy as np
 from flows.cycle.media import masklet_masks, store_masks
 from flows.cycle.workspace import Workspace
 from storage.catalog.rounds import GeneratedMasklet, apply_review
-from storage.records import VideoRef
+from storage.records import STATUS_OF_VERDICT, VideoRef
 
-STATUS_OF = {"satisfactory": "accepted", "ill_defined": "rejected", "unsatisfactory": "needs_fix"}
+STATUS_OF = STATUS_OF_VERDICT
 
 
 def corrected_masks(ws: Workspace, *, video: VideoRef, blob_key: str,

@@ -13,6 +13,7 @@ import pandas as pd
 
 from flows.cycle.media import load_frames, masklet_masks
 from flows.cycle.workspace import Workspace
+from storage.records import MaskletStatus
 
 COLORS = {"accepted": (39, 174, 96), "rejected": (192, 57, 43), "in_review": (241, 196, 15),
           "needs_fix": (230, 126, 34), "proposed": (127, 140, 141)}
@@ -35,7 +36,7 @@ def contact_sheet(ws: Workspace, masklets: pd.DataFrame, *, n_frames: int = 6, m
 
     if masklets.empty:
         return None
-    order = masklets.assign(_first=(masklets["status"] != "accepted")).sort_values(["_first", "masklet_id"])
+    order = masklets.assign(_first=(masklets["status"] != MaskletStatus.ACCEPTED)).sort_values(["_first", "masklet_id"])
     rows = order.head(max_rows)
     frames_of: dict[int, np.ndarray] = {}
     sheet = Image.new("RGB", (n_frames * tile, len(rows) * tile), (20, 20, 20))

@@ -117,7 +117,7 @@ class LiteSession:
         h, w = self.height, self.width
         hin, win = self._size  # type: ignore[misc]
         if mask is not None:
-            m = check_mask(mask, height=h, width=w)
+            m = check_mask(mask, height=h, width=w, allow_empty=obj_id in self.objects.ids)
         else:
             pts = point_inputs(points, labels, box, height=h, width=w, image_size=1)
         obj = self.objects.index(obj_id, create=True)
@@ -128,7 +128,7 @@ class LiteSession:
             if mask is not None:
                 full = torch.from_numpy(m)[None, None].float().to(self.device)
                 video = (full * 2 - 1) * MASK_PROMPT_LOGIT
-                score = torch.full((1,), 10.0, device=self.device)
+                score = torch.full((1,), 10.0 if m.any() else -10.0, device=self.device)  # empty: absent
                 value = mask_values(full, grid)[0]
             else:
                 coords = pts["point_coords"].to(self.device) * torch.tensor([win, hin], device=self.device)

@@ -45,8 +45,12 @@ def point_inputs(
     return {"point_coords": scaled[None], "point_labels": torch.from_numpy(labs)[None]}
 
 
-def check_mask(mask: object, *, height: int, width: int) -> np.ndarray:
-    """A prompt mask: bool (or 0/1) [H, W] of the video's size, not empty -> bool [H, W]."""
+def check_mask(mask: object, *, height: int, width: int, allow_empty: bool = False) -> np.ndarray:
+    """A prompt mask: bool (or 0/1) [H, W] of the video's size -> bool [H, W].
+
+    allow_empty: for an object that already has a prompt, an empty mask says it is not on that
+    frame (a reviewer erased it), as SAM 2 takes it; an object's first prompt must show it.
+    """
     m = np.asarray(mask)
     if m.shape != (height, width):
         raise InvalidInputError(f"mask is {m.shape} but frames are {(height, width)}; give a [H, W] mask")
@@ -54,14 +58,16 @@ def check_mask(mask: object, *, height: int, width: int) -> np.ndarray:
         if not np.isin(np.unique(m), (0, 1)).all():
             raise InvalidInputError("mask must be boolean (or 0/1); threshold it first")
         m = m.astype(bool)
-    if not m.any():
+    if not allow_empty and not m.any():
         raise InvalidInputError("mask is empty; draw the object or prompt with points instead")
     return m
 
 
-def mask_input(mask: object, *, height: int, width: int, image_size: int) -> torch.Tensor:
-    """bool [H, W] mask at video resolution -> float32 [1, 1, S, S] binary (as SAM 2 resizes it)."""
-    m = check_mask(mask, height=height, width=width)
+def mask_input(mask: object, *, height: int, width: int, image_size: int,
+               allow_empty: bool = False) -> torch.Tensor:
+    """bool [H, W] mask at video resolution -> float32 [1, 1, S, S] binary (as SAM 2 resizes it);
+    allow_empty as for :func:`check_mask`."""
+    m = check_mask(mask, height=height, width=width, allow_empty=allow_empty)
     t = torch.from_numpy(m)[None, None].float()
     if t.shape[-2:] != (image_size, image_size):
         t = F.interpolate(t, size=(image_size, image_size), mode="bilinear", align_corners=False, antialias=True)

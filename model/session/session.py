@@ -95,7 +95,8 @@ class VideoSession:
         h, w, s = self.height, self.width, self.image_size
         pts = msk = None
         if mask is not None:
-            msk = mask_input(mask, height=h, width=w, image_size=s).to(self.device)
+            msk = mask_input(mask, height=h, width=w, image_size=s,
+                             allow_empty=obj_id in self.objects.ids).to(self.device)
         else:
             pts = {k: v.to(self.device) for k, v in
                    point_inputs(points, labels, box, height=h, width=w, image_size=s).items()}

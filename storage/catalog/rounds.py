@@ -34,27 +34,29 @@ from storage.catalog.tables import (
     VideoSplit,
 )
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
+from storage.records import MaskletOrigin, MaskletStatus, RoundStatus, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
 
-ROUND_STATES = ("created", "generating", "in_review", "refining", "closed")
+ROUND_STATES = tuple(RoundStatus)
+_R = RoundStatus
 _NEXT = {
-    "created": {"generating", "in_review", "closed"},
-    "generating": {"generating", "in_review", "closed"},
-    "in_review": {"refining", "in_review", "closed"},
-    "refining": {"in_review", "refining", "closed"},
-    "closed": set(),
+    _R.CREATED: {_R.GENERATING, _R.IN_REVIEW, _R.CLOSED},
+    _R.GENERATING: {_R.GENERATING, _R.IN_REVIEW, _R.CLOSED},
+    _R.IN_REVIEW: {_R.REFINING, _R.IN_REVIEW, _R.CLOSED},
+    _R.REFINING: {_R.IN_REVIEW, _R.REFINING, _R.CLOSED},
+    _R.CLOSED: set(),
 }
 
 
 @dataclass(frozen=True)
 class RoundInfo:
-    """One annotation round. ``status`` one of :data:`ROUND_STATES`; times UTC."""
+    """One annotation round (``status`` a :class:`~storage.records.RoundStatus`; times UTC)."""
 
     id: int
     dataset: str
-    status: str
+    status: RoundStatus
     model_version_id: int | None
     budget: int | None
     label_studio_project_id: int | None
@@ -72,8 +74,8 @@ class GeneratedMasklet:
     scores: tuple[float, ...]
 
 
-def _status(raw: str) -> str:
-    return "created" if raw == "open" else raw
+def _status(raw: str) -> RoundStatus:
+    return RoundStatus.CREATED if raw == "open" else RoundStatus(raw)
 
 
 def _info(row: AnnotationRound, dataset: str) -> RoundInfo:
@@ -101,14 +103,15 @@ def list_rounds(catalog: Catalog, dataset: str | None = None) -> list[RoundInfo]
         return [_info(r, name) for r, name in s.execute(query.order_by(AnnotationRound.id)).all()]
 
 
-def set_round_status(catalog: Catalog, round_id: int, status: str, *, actor: str, role: str,
-                     details: dict | None = None) -> str:
+def set_round_status(catalog: Catalog, round_id: int, status: RoundStatus | str, *, actor: str, role: str,
+                     details: dict | None = None) -> RoundStatus:
     """Move a round to ``status`` (audited); returns the previous status.
 
     ConflictError for a transition the state machine does not allow (e.g. out of ``closed``).
     """
     if status not in ROUND_STATES:
         raise InvalidInputError(f"invalid round status {status!r}: use one of {', '.join(ROUND_STATES)}")
+    status = RoundStatus(status)
     check_writer(actor, role)
     with catalog.session(f"setting the status of round {round_id}") as s:
         row = s.get(AnnotationRound, int(round_id), with_for_update=True)
@@ -156,8 +159,8 @@ def add_generated_masklets(catalog: Catalog, *, round_id: int, video_id: int, mo
         if existing:
             return existing, False
         ids = [
-            _masklets.add_masklet(s, video_id=video_id, origin="auto", blob_key=m.blob_key, blob_sha256=m.blob_sha256,
-                                  frame_indices=list(m.frame_indices), scores=list(m.scores), status="in_review",
+            _masklets.add_masklet(s, video_id=video_id, origin=MaskletOrigin.AUTO, blob_key=m.blob_key, blob_sha256=m.blob_sha256,
+                                  frame_indices=list(m.frame_indices), scores=list(m.scores), status=MaskletStatus.IN_REVIEW,
                                   source="model", actor=actor, role=role, round_id=int(round_id),
                                   generator_model_version_id=model_version_id, generator_params_hash=params_hash)
             for m in masklets
@@ -179,7 +182,7 @@ def _keyed(s, round_id: int, video_id: int, model_version_id: int | None, params
     model_match = (Masklet.generator_model_version_id.is_(None) if model_version_id is None
                    else Masklet.generator_model_version_id == int(model_version_id))
     rows = s.execute(sa.select(Masklet.id).where(
-        Masklet.round_id == int(round_id), Masklet.video_id == int(video_id), Masklet.origin == "auto",
+        Masklet.round_id == int(round_id), Masklet.video_id == int(video_id), Masklet.origin == MaskletOrigin.AUTO,
         Masklet.generator_params_hash == params_hash, model_match).order_by(Masklet.id)).scalars().all()
     return [int(r) for r in rows]
 
@@ -206,7 +209,8 @@ def round_videos(catalog: Catalog, round_id: int) -> list[int]:
         return sorted(int(v) for v in rows)
 
 
-def apply_review(catalog: Catalog, *, masklet_id: int, revision: int, reviewer: str, verdict: str, new_status: str,
+def apply_review(catalog: Catalog, *, masklet_id: int, revision: int, reviewer: str, verdict: Verdict | str,
+                 new_status: MaskletStatus | str,
                  external_id: str, actor: str, role: str, correction: GeneratedMasklet | None = None,
                  frames_edited: int = 0, clicks: int = 0, seconds: float = 0.0) -> tuple[int, bool]:
     """Record one review atomically: the corrected revision (source ``reviewer``) if any, the
@@ -244,12 +248,12 @@ def add_refinement(catalog: Catalog, masklet_id: int, *, revised: GeneratedMaskl
     check_writer(actor, role)
     with catalog.session(f"refining masklet {masklet_id}") as s:
         row = _masklets._masklet(s, masklet_id, lock=True)
-        if row.status != "needs_fix" or row.current_revision != int(expect_revision):
+        if row.status != MaskletStatus.NEEDS_FIX or row.current_revision != int(expect_revision):
             return None
         rev = _masklets.add_revision(s, masklet_id, blob_key=revised.blob_key, blob_sha256=revised.blob_sha256,
                                      frame_indices=list(revised.frame_indices), scores=list(revised.scores),
                                      source="refinement", actor=actor, role=role)
-        _masklets.set_status(s, masklet_id, "in_review", actor=actor, role=role)
+        _masklets.set_status(s, masklet_id, MaskletStatus.IN_REVIEW, actor=actor, role=role)
         return rev
 
 
@@ -316,5 +320,5 @@ def accepted_since_last_version(catalog: Catalog, dataset: str) -> int:
         return int(s.execute(
             sa.select(sa.func.count(Masklet.id)).join(Video, Video.id == Masklet.video_id)
             .join(Dataset, Dataset.id == Video.dataset_id)
-            .where(Dataset.name == dataset, Masklet.status == "accepted", Masklet.dirty.is_(True),
+            .where(Dataset.name == dataset, Masklet.status == MaskletStatus.ACCEPTED, Masklet.dirty.is_(True),
                    Masklet.origin != "ground_truth")).scalar())

@@ -13,9 +13,11 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-ORIGINS = ("auto", "manual", "ground_truth")
-STATUSES = ("proposed", "in_review", "accepted", "rejected", "needs_fix")
-VERDICTS = ("satisfactory", "unsatisfactory", "ill_defined")
+from storage.records import MaskletOrigin, MaskletStatus, Verdict
+
+ORIGINS = tuple(MaskletOrigin)
+STATUSES = tuple(MaskletStatus)
+VERDICTS = tuple(Verdict)
 SOURCES = ("model", "reviewer", "refinement", "import")
 SPLITS = ("train", "val", "test")
 CHANGE_OPS = ("add", "update", "remove")

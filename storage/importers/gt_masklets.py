@@ -18,7 +18,7 @@ from storage.catalog.guard import check_writer
 from storage.masks.masklet_blob import make_masklet_blob, masklet_blob_to_bytes
 from storage.masks.rle import encode_rle
 from storage.objects.object_store import ObjectStore
-from storage.records import NewVideo, VideoRef
+from storage.records import MaskletOrigin, MaskletStatus, NewVideo, VideoRef
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,8 @@ def register_with_ground_truth(
         ref = catalog_videos.register_video(session, video, actor=actor, role=role)
         for masklet in masklets:
             catalog_masklets.add_masklet(
-                session, video_id=ref.id, origin="ground_truth", blob_key=masklet.blob_key,
+                session, video_id=ref.id, origin=MaskletOrigin.GROUND_TRUTH, blob_key=masklet.blob_key,
                 blob_sha256=masklet.blob_sha256, frame_indices=list(masklet.frame_indices),
-                scores=list(masklet.scores), status="accepted", source="import", actor=actor, role=role,
+                scores=list(masklet.scores), status=MaskletStatus.ACCEPTED, source="import", actor=actor, role=role,
             )
     return ref

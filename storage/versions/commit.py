@@ -34,7 +34,7 @@ from storage.catalog.tables import (
     VideoSplit,
 )
 from storage.errors import InvalidInputError, NotFoundError
-from storage.records import DatasetVersionRef
+from storage.records import DatasetVersionRef, MaskletStatus
 from storage.versions.manifest import delta_manifest
 from storage.versions.splits import check_fractions, split_for
 
@@ -68,7 +68,7 @@ def _pending_changes(session: Session, ds_id: int) -> tuple[list[_Change], list[
     ).all()
     changes: list[_Change] = []
     for masklet_id, status, current, committed in rows:
-        wanted = current if status == "accepted" else None
+        wanted = current if status == MaskletStatus.ACCEPTED else None
         if wanted == committed:
             continue
         if committed is None:

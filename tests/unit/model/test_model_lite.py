@@ -106,6 +106,20 @@ def test_correction_reconditions_later_frames(lite, clip) -> None:
     assert s.memory.cond[0].keys() == {0, 3}  # the correction is a conditioning frame now
 
 
+def test_an_erased_frame_is_a_correction_the_object_is_absent_there(lite, clip) -> None:
+    # a reviewer erases a false positive: an empty mask is a valid prompt once the object has one
+    s = open_session(lite).init(list(clip.frames))
+    s.add_prompt(0, 1, mask=clip.masks[0, 0])
+    erased = s.add_prompt(2, 1, mask=np.zeros(clip.masks.shape[2:], bool))
+    assert not erased.any() and s.memory.cond[0].keys() == {0, 2}
+    steps = run(s)
+    assert steps[2][0] == 2 and float(steps[2][3][0]) < 0 and (steps[2][2][0] <= 0).all()
+    # the frame after reads the erased frame: nothing of the object is carried past it
+    assert not (steps[3][2][0] > 0).any()
+    with pytest.raises(InvalidInputError, match="empty"):  # a first prompt must show the object
+        s.add_prompt(0, 2, mask=np.zeros(clip.masks.shape[2:], bool))
+
+
 def test_reverse_and_streaming(lite) -> None:
     c = generate_clip(seed=2, n_frames=8, height=64, width=80, n_instruments=1)
     seq = open_session(lite).init(list(c.frames))
