@@ -3,7 +3,9 @@
 Every error carries an ``exit_code`` the CLI maps to the process exit status, and a message that
 says what went wrong and what to do; the CLI prints it as one line, never a traceback.
 Exit codes are shared across layers: 1 failure, 2 invalid input, 3 not found, 4 conflict,
-5 service unavailable.
+5 service unavailable. The model holds no stored state, so it has no conflict; each layer owns its
+errors (model/, storage/ and ui_adapters/ never import each other) and the CLI
+(flows/cli/errors.py) maps every layer's base to one error line.
 """
 
 from __future__ import annotations
@@ -27,13 +29,7 @@ class NotFoundError(ModelError):
     exit_code = 3
 
 
-class ConflictError(ModelError):
-    """The operation clashes with stored state (immutable record, concurrent change)."""
-
-    exit_code = 4
-
-
 class UnavailableError(ModelError):
-    """A service the operation needs cannot be reached."""
+    """A device the operation needs is not there (CUDA asked for on a machine without it)."""
 
     exit_code = 5

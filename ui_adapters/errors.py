@@ -1,4 +1,9 @@
-"""Errors of the ui_adapters layer (review user interfaces (Label Studio)).
+"""Errors of the ui_adapters layer: what a review UI (Label Studio) answered, as this layer's kinds.
+
+ui_adapters/ls_errors.py turns HTTP answers into them: 4xx on what we sent -> InvalidInputError,
+401/403 -> the base (a token problem), 404 -> NotFoundError, 409 -> ConflictError, connection
+errors and 5xx -> UnavailableError; an
+annotation that cannot be parsed is an InvalidInputError naming the task.
 
 Every error carries an ``exit_code`` the CLI maps to the process exit status, and a message that
 says what went wrong and what to do; the CLI prints it as one line, never a traceback.
@@ -16,24 +21,24 @@ class ReviewUIError(Exception):
 
 
 class InvalidInputError(ReviewUIError):
-    """The caller passed something unusable (bad file, wrong shape, malformed value)."""
+    """A malformed annotation, or a request Label Studio refused as invalid."""
 
     exit_code = 2
 
 
 class NotFoundError(ReviewUIError):
-    """A referenced id, name or file does not exist."""
+    """A project, task or annotation Label Studio does not have."""
 
     exit_code = 3
 
 
 class ConflictError(ReviewUIError):
-    """The operation clashes with stored state (immutable record, concurrent change)."""
+    """Label Studio refused the change as conflicting with what it holds."""
 
     exit_code = 4
 
 
 class UnavailableError(ReviewUIError):
-    """A service the operation needs cannot be reached."""
+    """Label Studio cannot be reached or failed (5xx)."""
 
     exit_code = 5
