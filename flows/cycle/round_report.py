@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-import sqlalchemy as sa
-
 from flows.cycle.workspace import Workspace
 from storage.catalog.model_aliases import list_models, training_runs
 from storage.catalog.rounds import get_round, round_events, round_masklets, round_reviews
@@ -54,12 +52,10 @@ class RoundStats:
 
 
 def _events(ws: Workspace, action: str) -> list[tuple[str, dict]]:
-    from storage.catalog.tables import AuditEvent
+    from storage.audit.query import list_events
 
-    with ws.catalog.session(f"reading {action} events") as s:
-        rows = s.execute(sa.select(AuditEvent.entity, AuditEvent.details).where(AuditEvent.action == action)
-                         .order_by(AuditEvent.id)).all()
-    return [(e, json.loads(d)) for e, d in rows]
+    events = list_events(ws.catalog.engine, action=action, limit=None)
+    return [(e, json.loads(d)) for e, d in zip(events["entity"], events["details"])]
 
 
 def _latest_jf(ws: Workspace, model_version_id: int) -> float | None:

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from flows.api.audit_page import MAX_PAGE, audit_page
 from flows.api.auth import require
 from flows.api.params import MAX_ID, ActionFilter, ActorFilter, EntityFilter, Format, as_utc
 from flows.api.rendering import CSV_RESPONSE, csv_response, utc_or_none, wants_csv
 from flows.api.roles import AUDIT_READ
 from flows.api.schemas import AuditEventOut, AuditEventsOut, AuditVerifyOut
+from storage.audit.query import MAX_PAGE, event_page
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], dependencies=[Depends(require(AUDIT_READ))])
 
@@ -34,7 +34,7 @@ async def audit_events(
     """Audit events matching every filter, oldest first, one page at a time (follow next_cursor)."""
     since_utc, until_utc = as_utc(since, name="since"), as_utc(until, name="until")
     page, next_cursor = await run_in_threadpool(
-        lambda: audit_page(request.app.state.backend.catalog, limit=limit, cursor=cursor, actor=actor,
+        lambda: event_page(request.app.state.backend.catalog.engine, limit=limit, cursor=cursor, actor=actor,
                            action=action, entity=entity, since=since_utc, until=until_utc))
     if wants_csv(request, format):
         response = csv_response(page, filename="audit-events")
