@@ -30,13 +30,8 @@ from flows.cycle.runtime import call
 from flows.cycle.workspace import Workspace, open_workspace
 from flows.errors import InvalidInputError
 from flows.settings import Settings
-from storage.catalog.rounds import (
-    generated_videos,
-    get_round,
-    round_masklets,
-    round_videos,
-    set_round_status,
-)
+from storage.catalog.generation import generated_videos
+from storage.catalog.rounds import get_round, round_masklets, round_videos, set_round_status
 from storage.records import MaskletStatus, RoundStatus
 
 if TYPE_CHECKING:

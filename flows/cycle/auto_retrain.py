@@ -16,7 +16,7 @@ from flows.cycle.retrain_flow import TrainOutcome, run_retraining
 from flows.cycle.runtime import call
 from flows.cycle.workspace import Workspace, open_workspace
 from flows.settings import Settings
-from storage.catalog.rounds import accepted_since_last_version
+from storage.catalog.splits import accepted_since_last_version
 
 
 @dataclass(frozen=True)

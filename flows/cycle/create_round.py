@@ -19,7 +19,8 @@ from flows.cycle.config import CycleConfig
 from flows.cycle.workspace import Workspace, open_workspace
 from flows.errors import InvalidInputError, NotFoundError
 from flows.settings import Settings
-from storage.catalog.rounds import record_plan, video_splits
+from storage.catalog.rounds import record_plan
+from storage.catalog.splits import video_splits
 from storage.records import MaskletOrigin
 from storage.versions.splits import split_for
 

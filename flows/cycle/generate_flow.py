@@ -91,7 +91,7 @@ def store_proposals(ws: Workspace, *, round_id: int, video: VideoRef, model_id: 
                     proposals: list) -> tuple[list[int], bool]:
     """Put every proposal's blob (write-once) and register them in one transaction (idempotent)."""
     from flows.cycle.media import compress_rle
-    from storage.catalog.rounds import GeneratedMasklet, add_generated_masklets
+    from storage.catalog.generation import GeneratedMasklet, add_generated_masklets
     from storage.importers.gt_masklets import store_masklet
 
     stored = []
@@ -111,8 +111,9 @@ def generate_video_masklets(round_id: int, video_id: int, settings: Settings | N
     from flows.cycle.media import load_frames
     from flows.cycle.workspace import open_workspace
     from flows.errors import ConflictError
+    from storage.catalog.generation import keyed_masklets
     from storage.catalog.model_aliases import model_by_id
-    from storage.catalog.rounds import get_round, keyed_masklets
+    from storage.catalog.rounds import get_round
     from storage.records import RoundStatus
 
     cfg = config or CycleConfig()

@@ -21,8 +21,10 @@ from flows.cycle.propagation import propagate_prompts
 from flows.cycle.verdicts import covered_frames
 from flows.cycle.workspace import Workspace
 from flows.orchestration.gpu_slot import gpu_slot
+from storage.catalog.generation import GeneratedMasklet
 from storage.catalog.model_aliases import model_by_id
-from storage.catalog.rounds import GeneratedMasklet, add_refinement, get_round, round_masklets
+from storage.catalog.refinement import add_refinement
+from storage.catalog.rounds import get_round, round_masklets
 from storage.records import MaskletStatus
 
 

@@ -16,13 +16,8 @@ from flows.cycle.verdicts import record_verdict
 from flows.cycle.workspace import Workspace
 from flows.errors import ConflictError
 from storage.catalog.model_aliases import model_by_id
-from storage.catalog.rounds import (
-    get_round,
-    review_external_ids,
-    round_masklets,
-    set_round_project,
-    set_round_status,
-)
+from storage.catalog.reviews import review_external_ids
+from storage.catalog.rounds import get_round, round_masklets, set_round_project, set_round_status
 from storage.masks.rle import decode_rle
 from storage.records import MaskletStatus, RoundStatus
 

@@ -36,7 +36,8 @@ from flows.errors import NotFoundError
 from flows.orchestration.gpu_slot import gpu_slot
 from model.metrics.click_annotator import CostModel
 from storage.catalog.model_aliases import model_by_id
-from storage.catalog.rounds import apply_review, get_round, round_masklets, round_videos
+from storage.catalog.reviews import apply_review
+from storage.catalog.rounds import get_round, round_masklets, round_videos
 from storage.records import STATUS_OF_VERDICT, MaskletOrigin, MaskletStatus, Verdict, VideoRef
 
 if TYPE_CHECKING:

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 from flows.cycle.workspace import Workspace
 from storage.catalog.model_aliases import list_models, training_runs
-from storage.catalog.rounds import get_round, round_events, round_masklets, round_reviews
+from storage.catalog.reviews import round_reviews
+from storage.catalog.rounds import get_round, round_events, round_masklets
 from storage.records import MaskletOrigin, MaskletStatus
 
 

@@ -13,7 +13,8 @@ import numpy as np
 
 from flows.cycle.media import masklet_masks, store_masks
 from flows.cycle.workspace import Workspace
-from storage.catalog.rounds import GeneratedMasklet, apply_review
+from storage.catalog.generation import GeneratedMasklet
+from storage.catalog.reviews import apply_review
 from storage.records import STATUS_OF_VERDICT, VideoRef
 
 STATUS_OF = STATUS_OF_VERDICT

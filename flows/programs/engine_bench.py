@@ -249,7 +249,7 @@ def _retrain(settings: Settings, round_id: int, cfg: CycleConfig, say: Step, pro
     """Commit + retrain + gate after a round that accepted something (see module docstring, 4)."""
     from flows.cycle.auto_retrain import check_and_retrain
     from flows.cycle.workspace import open_workspace
-    from storage.catalog.rounds import accepted_since_last_version
+    from storage.catalog.splits import accepted_since_last_version
 
     with open_workspace(settings) as ws:
         if accepted_since_last_version(ws.catalog, DATASET) == 0:

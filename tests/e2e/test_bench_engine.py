@@ -72,7 +72,8 @@ def test_bench_engine_two_rounds_json_and_catalog(tmp_path: Path, capsys) -> Non
     from flows.cycle.workspace import open_workspace
     from flows.programs.engine_bench import DATASET, bench_settings
     from storage.catalog.model_aliases import training_runs
-    from storage.catalog.rounds import list_rounds, round_videos, video_splits
+    from storage.catalog.rounds import list_rounds, round_videos
+    from storage.catalog.splits import video_splits
 
     with open_workspace(bench_settings(workdir, "builtin:default")) as ws:
         rnds = list_rounds(ws.catalog, DATASET)

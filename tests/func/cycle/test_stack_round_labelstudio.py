@@ -37,7 +37,8 @@ from flows.orchestration.prefect_api import prefect_server
 from flows.programs.demo_data import make_demo_videos
 from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models, training_runs
-from storage.catalog.rounds import get_round, round_masklets, round_reviews
+from storage.catalog.reviews import round_reviews
+from storage.catalog.rounds import get_round, round_masklets
 
 SIZE, FRAMES = 96, 8
 #: Generation parameters: filters at 0, at most 3 masklets per video, so a model of any quality

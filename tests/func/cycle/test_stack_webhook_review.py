@@ -36,7 +36,8 @@ from flows.orchestration.prefect_api import prefect_server
 from flows.programs.demo_data import make_demo_videos
 from flows.webhook_app import EVENT_NAME
 from storage.catalog.catalog import Catalog
-from storage.catalog.rounds import get_round, round_masklets, round_reviews
+from storage.catalog.reviews import round_reviews
+from storage.catalog.rounds import get_round, round_masklets
 from ui_adapters.webhook import REVIEW_ACTIONS, WEBHOOK_SECRET_HEADER
 
 NEEDED = ("s3", "label-studio", "mlflow", "prefect", "worker-cpu", "webhook-receiver")

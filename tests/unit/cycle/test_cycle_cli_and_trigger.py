@@ -11,7 +11,8 @@ from flows.cli.main import main
 from flows.cycle.auto_retrain import check_and_retrain
 from flows.cycle.create_round import plan_round
 from flows.cycle.generate_flow import generate_video_masklets
-from storage.catalog.rounds import accepted_since_last_version, round_masklets, round_videos
+from storage.catalog.rounds import round_masklets, round_videos
+from storage.catalog.splits import accepted_since_last_version
 
 
 def test_round_status_model_list_and_promote_errors(cycle_ws, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,7 +11,8 @@ from cycle_helpers import DATASET, TEST_CONFIG, register_builtin
 
 from flows.cycle.annotation_round import advance_round
 from flows.cycle.create_round import plan_round
-from storage.catalog.rounds import get_round, round_masklets, round_reviews
+from storage.catalog.reviews import round_reviews
+from storage.catalog.rounds import get_round, round_masklets
 from storage.masks.rle import encode_rle
 from ui_adapters.records import CocoRle, Review, ReviewBatch, ReviewProject, Verdict
 

@@ -15,13 +15,8 @@ from flows.cycle.refine import refine_round
 from flows.cycle.reviewer_oracle import oracle_pass
 from flows.cycle.round_report import round_stats
 from flows.report.html_report import write_report
-from storage.catalog.rounds import (
-    get_round,
-    round_masklets,
-    round_reviews,
-    round_videos,
-    set_round_status,
-)
+from storage.catalog.reviews import round_reviews
+from storage.catalog.rounds import get_round, round_masklets, round_videos, set_round_status
 from storage.errors import ConflictError as StorageConflictError
 from storage.errors import NotFoundError as StorageNotFoundError
 

@@ -76,7 +76,8 @@ def test_the_generation_flow_module_imports_no_catalog_store_or_model() -> None:
 def test_the_generation_body_reads_the_catalog_without_pandas() -> None:
     """pandas serves tables to people (0.3 s of import); a flow run writing masklets never needs it."""
     probe = ("import json, sys; import flows.cycle.champion, flows.cycle.media, flows.cycle.workspace, "
-             "storage.catalog.rounds, storage.catalog.model_aliases, storage.importers.gt_masklets; "
+             "storage.catalog.rounds, storage.catalog.generation, storage.catalog.model_aliases, "
+             "storage.importers.gt_masklets; "
              "print(json.dumps('pandas' in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout.strip().splitlines()[-1]) is False

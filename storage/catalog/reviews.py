@@ -1,0 +1,72 @@
+"""Reviews of a round's masklets: one verdict recorded atomically (idempotent by its external id)
+and the round's reviews as a table (effort per round)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from storage.catalog import masklets as _masklets
+from storage.catalog.catalog import Catalog
+from storage.catalog.generation import GeneratedMasklet
+from storage.catalog.guard import check_writer
+from storage.catalog.tables import Masklet, Review
+from storage.records import MaskletStatus, Verdict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def apply_review(catalog: Catalog, *, masklet_id: int, revision: int, reviewer: str, verdict: Verdict | str,
+                 new_status: MaskletStatus | str,
+                 external_id: str, actor: str, role: str, correction: GeneratedMasklet | None = None,
+                 frames_edited: int = 0, clicks: int = 0, seconds: float = 0.0) -> tuple[int, bool]:
+    """Record one review atomically: the corrected revision (source ``reviewer``) if any, the
+    review row and the masklet's new status; ``(review id, created)``.
+
+    Idempotent by ``external_id``: a review already stored returns ``(its id, False)`` and nothing
+    else is written, so a repeated sync never adds a second corrected revision.
+    """
+    from storage.catalog import registry as _registry
+
+    check_writer(actor, role)
+    with catalog.session(f"recording a review of masklet {masklet_id}") as s:
+        found = s.execute(sa.select(Review.id).where(Review.external_id == external_id)).scalar_one_or_none()
+        if found is not None:
+            return int(found), False
+        corrected = None
+        if correction is not None:
+            corrected = _masklets.add_revision(
+                s, masklet_id, blob_key=correction.blob_key, blob_sha256=correction.blob_sha256,
+                frame_indices=list(correction.frame_indices), scores=list(correction.scores), source="reviewer",
+                actor=actor, role=role)
+        review_id = _registry.add_review(
+            s, masklet_id=masklet_id, revision=revision, reviewer=reviewer, verdict=verdict,
+            corrected_revision=corrected, frames_edited=frames_edited, clicks=clicks, seconds=seconds,
+            external_id=external_id, actor=actor, role=role)
+        _masklets.set_status(s, masklet_id, new_status, actor=actor, role=role)
+        return review_id, True
+
+
+def review_external_ids(catalog: Catalog, round_id: int) -> set[str]:
+    """External ids of every stored review of the round's masklets (what a sync has seen)."""
+    return {str(e) for e in round_reviews(catalog, round_id)["external_id"] if e is not None}
+
+
+REVIEW_COLUMNS = ["review_id", "masklet_id", "origin", "revision", "reviewer", "verdict", "corrected_revision",
+                  "frames_edited", "clicks", "seconds", "external_id", "created_at"]
+
+
+def round_reviews(catalog: Catalog, round_id: int) -> pd.DataFrame:
+    """Every review of the round's masklets (effort per round); columns :data:`REVIEW_COLUMNS`."""
+    import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
+
+    with catalog.session(f"reading reviews of round {round_id}") as s:
+        rows = s.execute(
+            sa.select(Review.id, Review.masklet_id, Masklet.origin, Review.revision, Review.reviewer, Review.verdict,
+                      Review.corrected_revision, Review.frames_edited, Review.clicks, Review.seconds,
+                      Review.external_id, Review.created_at)
+            .join(Masklet, Masklet.id == Review.masklet_id)
+            .where(Masklet.round_id == int(round_id)).order_by(Review.id)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=REVIEW_COLUMNS)
