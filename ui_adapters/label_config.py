@@ -19,6 +19,14 @@ BRUSH_TAG = "mask"
 VERDICT_TAG = "verdict"
 DEFAULT_LABEL = "masklet"
 
+#: What each verdict means, as SAM 2's annotators were told (arXiv 2408.00714, Sec. 5.1).
+VERDICT_DEFINITIONS: dict[str, str] = {
+    "satisfactory": "the masklet tracks the object correctly and consistently in every frame",
+    "unsatisfactory": "a well-defined object, but the masklet is wrong on some frames: fix those frames "
+                      "with the brush or eraser, the model re-propagates from them",
+    "ill-defined": "not an object worth a masklet (background, a fragment, several things at once)",
+}
+
 #: Choice value shown in Label Studio -> verdict.
 CHOICE_TO_VERDICT: dict[str, Verdict] = {
     "satisfactory": Verdict.SATISFACTORY,
@@ -30,7 +38,8 @@ CHOICE_TO_VERDICT: dict[str, Verdict] = {
 def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30") -> str:
     """The project's XML labeling config; ``label`` names the brush label of every masklet."""
     choices = "\n".join(
-        f"    <Choice value={quoteattr(value)}/>" for value in CHOICE_TO_VERDICT
+        f"    <Choice value={quoteattr(value)} hint={quoteattr(VERDICT_DEFINITIONS[value])}/>"
+        for value in CHOICE_TO_VERDICT
     )
     return f"""<View>
   <Header value="$context" size="5"/>
@@ -45,3 +54,15 @@ def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30") ->
 {choices}
   </Choices>
 </View>"""
+
+
+def review_instructions() -> str:
+    """The project's instructions (HTML, shown before the first task): the job and the verdicts."""
+    items = "".join(f"<li><b>{value}</b>: {VERDICT_DEFINITIONS[value]}.</li>" for value in CHOICE_TO_VERDICT)
+    return (
+        "<p>Each task is one masklet: one object's mask on the frames of a clip. Page through the "
+        "frames (the header gives the video frame numbers and scores, and the lowest-scored frames to "
+        "check first), then give one verdict for the whole masklet:</p>"
+        f"<ul>{items}</ul>"
+        "<p>Edit only the frames that are wrong; every edited frame counts as effort.</p>"
+    )

@@ -18,7 +18,7 @@ from label_studio_sdk import LabelStudio
 
 from ui_adapters.annotation_parser import UI_NAME, parse_annotation
 from ui_adapters.errors import InvalidInputError
-from ui_adapters.label_config import DEFAULT_LABEL, build_label_config
+from ui_adapters.label_config import DEFAULT_LABEL, build_label_config, review_instructions
 from ui_adapters.ls_errors import label_studio_errors
 from ui_adapters.records import (
     MaskletForReview,
@@ -132,6 +132,8 @@ class LabelStudioReviewUI:
                     title=self._title(round),
                     description=round.description or f"maskloop annotation round {round.round_id}",
                     label_config=build_label_config(label=self._label),
+                    expert_instruction=review_instructions(),
+                    show_instruction=True,
                     show_collab_predictions=True,
                     maximum_annotations=1,
                     **({"model_version": versions[0]} if len(versions) == 1 else {}),

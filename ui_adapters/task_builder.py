@@ -27,6 +27,7 @@ from ui_adapters.label_config import BRUSH_TAG, DEFAULT_LABEL, FRAMES_TAG
 from ui_adapters.records import CocoRle, MaskletForReview
 
 MAX_CONTEXT_FRAMES = 12  # frame numbers and scores listed in the header before eliding
+CHECK_FIRST = 3  # lowest-scored shown frames the header names first (page in the clip, video frame)
 
 
 def select_frames(n_frames: int, max_frames: int) -> list[int]:
@@ -65,9 +66,11 @@ def _context(m: MaskletForReview, shown: list[int]) -> str:
     frame_txt = ", ".join(str(f) for f in frames[:MAX_CONTEXT_FRAMES]) + more
     score_txt = " ".join(f"{s:.2f}" for s in scores[:MAX_CONTEXT_FRAMES]) + more
     sub = "" if len(shown) == len(m.frame_indices) else f" of {len(m.frame_indices)}"
+    worst = sorted(range(len(shown)), key=lambda pos: (scores[pos], pos))[:CHECK_FIRST]
+    check = ", ".join(f"page {pos + 1} = frame {frames[pos]} ({scores[pos]:.2f})" for pos in worst)
     return (
         f"Video {m.video_label} | masklet {m.masklet_id} rev {m.revision} | model {m.model_version} "
-        f"| frames{sub}: {frame_txt} | scores: {score_txt} (mean {np.mean(scores):.2f})"
+        f"| check first: {check} | frames{sub}: {frame_txt} | scores: {score_txt} (mean {np.mean(scores):.2f})"
     )
 
 

@@ -11,7 +11,7 @@ from label_studio_sdk.converter import brush as sdk
 from unit.ui_adapters.ls_helpers import box_mask, make_masklet
 
 from ui_adapters.errors import InvalidInputError
-from ui_adapters.label_config import build_label_config
+from ui_adapters.label_config import VERDICT_DEFINITIONS, build_label_config, review_instructions
 from ui_adapters.records import CocoRle, MaskletForReview
 from ui_adapters.task_builder import coco_to_mask, mask_to_coco, masklet_to_task, select_frames
 
@@ -82,3 +82,22 @@ def test_label_config_has_required_verdict_and_paginated_frames() -> None:
     choices = root.find("Choices")
     assert choices is not None and choices.get("required") == "true"
     assert [c.get("value") for c in choices] == ["satisfactory", "unsatisfactory", "ill-defined"]
+
+
+def test_the_header_names_the_frames_to_check_first() -> None:
+    m = make_masklet(3, 6)
+    worse = MaskletForReview(masklet_id=3, revision=1, video_label="blackswan", frame_indices=m.frame_indices,
+                             frame_urls=m.frame_urls, masks=m.masks, scores=(0.9, 0.2, 0.95, 0.4, 0.1, 0.8),
+                             model_version="x@1")
+    context = masklet_to_task(worse, round_id=1, max_frames=8)["data"]["context"]
+    assert context.startswith("Video blackswan | masklet 3 rev 1 | model x@1")
+    # pages are 1-based positions in the clip, frames the video's numbers (0, 2, 4, ...)
+    assert "check first: page 5 = frame 8 (0.10), page 2 = frame 2 (0.20), page 4 = frame 6 (0.40) |" in context
+
+
+def test_the_verdicts_are_defined_where_the_reviewer_chooses() -> None:
+    choices = ET.fromstring(build_label_config()).find("Choices")
+    assert [c.get("hint") for c in choices] == [VERDICT_DEFINITIONS[c.get("value")] for c in choices]
+    assert "correctly and consistently in every frame" in VERDICT_DEFINITIONS["satisfactory"]
+    html = review_instructions()
+    assert all(f"<b>{v}</b>: {d}." in html for v, d in VERDICT_DEFINITIONS.items())
