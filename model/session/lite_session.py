@@ -27,6 +27,7 @@ from model.network.device import autocast_for
 from model.network.lite.lite_sam import FrameFeatures, LiteSam, mask_values, readout_prompt
 from model.network.refs import LoadedModel
 from model.session.affinity_memory import AffinityMemory
+from model.session.attached_video import AttachedVideo
 from model.session.frames import FrameSource
 from model.session.objects import ObjectRegistry
 from model.session.prompts import check_mask, point_inputs
@@ -38,7 +39,7 @@ HISTORY = 4096  # past (object, frame) mask values kept for corrections (~1.7 KB
 Step = tuple[int, tuple[int, ...], torch.Tensor, torch.Tensor]
 
 
-class LiteSession:
+class LiteSession(AttachedVideo):
     """Interactive and streamed inference of :class:`LiteSam` over one video."""
 
     def __init__(self, model: LoadedModel, *, feature_cache: int = 2, readout_only: bool = False) -> None:
@@ -74,22 +75,6 @@ class LiteSession:
         arr = frame if frame.flags.writeable and frame.flags.c_contiguous else np.array(frame)
         return self.network.preprocess(torch.from_numpy(arr)[None], self._size)
 
-    @property
-    def obj_ids(self) -> tuple[int, ...]:
-        return tuple(self._need().objects.ids)
-
-    @property
-    def height(self) -> int:
-        return self._need().frames.height  # type: ignore[union-attr]
-
-    @property
-    def width(self) -> int:
-        return self._need().frames.width  # type: ignore[union-attr]
-
-    def _need(self) -> LiteSession:
-        if self.frames is None:
-            raise InvalidInputError("the session has no video; call init(frames) first")
-        return self
 
     def _features(self, f: int) -> FrameFeatures:
         if f in self._feats:

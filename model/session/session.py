@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from model.errors import InvalidInputError, NotFoundError
 from model.network.device import autocast_for
 from model.network.refs import LoadedModel
+from model.session.attached_video import AttachedVideo
 from model.session.features import FeatureCache
 from model.session.frames import FrameSource
 from model.session.memory_bank import FrameMemory, MemoryBank
@@ -34,7 +35,7 @@ UNKNOWN_LENGTH = 1 << 30
 Step = tuple[int, tuple[int, ...], torch.Tensor, torch.Tensor]
 
 
-class VideoSession:
+class VideoSession(AttachedVideo):
     """Interactive and streamed SAM 2 inference over one video (see module docstring)."""
 
     def __init__(self, model: LoadedModel, *, feature_cache: int = 2) -> None:
@@ -57,22 +58,6 @@ class VideoSession:
         self._pos_const: list[torch.Tensor] | None = None
         return self
 
-    @property
-    def obj_ids(self) -> tuple[int, ...]:
-        return tuple(self._need().objects.ids)
-
-    @property
-    def height(self) -> int:
-        return self._need().frames.height  # type: ignore[union-attr]
-
-    @property
-    def width(self) -> int:
-        return self._need().frames.width  # type: ignore[union-attr]
-
-    def _need(self) -> VideoSession:
-        if self.frames is None:
-            raise InvalidInputError("the session has no video; call init(frames) first")
-        return self
 
     def _num_frames(self) -> int:
         n = self.frames.num_frames  # type: ignore[union-attr]
