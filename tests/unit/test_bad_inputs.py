@@ -299,7 +299,7 @@ def _checkpoint(world: World, kind: str) -> str:
 # ------------------------------------------------------------------------------------ non-CLI entry points
 def _annotation(kind: str) -> tuple[int, str]:
     """Parse one Label Studio annotation; (2, reason) when rejected, (0, verdict) when accepted."""
-    from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
+    from helpers.label_studio import box_mask, edit_result, make_masklet, verdict_result
 
     from ui_adapters.annotation_parser import parse_annotation
     from ui_adapters.records import RejectedAnnotation

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from unit.ui_adapters.ls_helpers import box_mask, edit_result, verdict_result
+from helpers.label_studio import box_mask, edit_result, verdict_result
 
 from flows.cycle.config import CycleConfig
 from flows.cycle.create_round import plan_round

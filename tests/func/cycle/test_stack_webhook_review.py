@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from unit.ui_adapters.ls_helpers import verdict_result
+from helpers.label_studio import verdict_result
 
 from flows.cli.main import main
 from flows.cycle.config import CycleConfig

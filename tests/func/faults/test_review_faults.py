@@ -20,8 +20,8 @@ import threading
 
 import pytest
 from fastapi.testclient import TestClient
+from helpers.label_studio import make_masklet, verdict_result
 from label_studio_sdk import LabelStudio
-from unit.ui_adapters.ls_helpers import make_masklet, verdict_result
 
 from flows.webhook_app import WEBHOOK_PATH, create_app
 from storage.catalog.catalog import Catalog

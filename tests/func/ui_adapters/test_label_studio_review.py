@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from helpers.label_studio import box_mask, edit_result, make_masklet, verdict_result
 from label_studio_sdk import LabelStudio
 from ls_receiver import running_receiver, wait_for
-from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
 
 from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.records import RejectedAnnotation, Review, ReviewRound, Verdict, WebhookEvent

@@ -11,8 +11,8 @@ import uuid
 import httpx
 import numpy as np
 import pytest
+from helpers.label_studio import make_masklet
 from PIL import Image
-from unit.ui_adapters.ls_helpers import make_masklet
 
 from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.records import MaskletForReview, ReviewRound, S3FrameStorage

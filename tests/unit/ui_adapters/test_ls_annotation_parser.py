@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from unit.ui_adapters.ls_helpers import box_mask, edit_result, make_masklet, verdict_result
+from helpers.label_studio import box_mask, edit_result, make_masklet, verdict_result
 
 from ui_adapters.annotation_parser import parse_annotation
 from ui_adapters.records import RejectedAnnotation, Review, Verdict

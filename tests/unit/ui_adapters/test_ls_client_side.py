@@ -7,8 +7,8 @@ import logging
 import socket
 
 import pytest
+from helpers.label_studio import make_masklet
 from label_studio_sdk.core.api_error import ApiError
-from unit.ui_adapters.ls_helpers import make_masklet
 
 from ui_adapters.errors import (
     ConflictError,

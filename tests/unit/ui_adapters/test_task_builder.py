@@ -7,8 +7,8 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from helpers.label_studio import box_mask, make_masklet
 from label_studio_sdk.converter import brush as sdk
-from unit.ui_adapters.ls_helpers import box_mask, make_masklet
 
 from ui_adapters.errors import InvalidInputError
 from ui_adapters.label_config import VERDICT_DEFINITIONS, build_label_config, review_instructions
