@@ -4,7 +4,8 @@
 bool [H, W] mask}, an empty mask meaning the object is absent there (an erased frame; an object
 needs one non-empty mask to be tracked); every object is tracked forward from its first prompt
 (and, with ``backward``, also back to frame 0). Returns object id -> bool [T, H, W] (frames before the first prompt empty
-unless ``backward``) and per-frame presence scores [T] in [0, 1].
+unless ``backward``) and per-frame confidence [T] in [0, 1] (presence x predicted IoU, calibrated:
+:mod:`model.metrics.confidence`; 1.0 on the prompted frames).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarra
          start: int, reverse: bool, masks: dict[int, np.ndarray], scores: dict[int, np.ndarray]) -> None:
     import torch
 
+    from model.automask.masklets import frame_confidence
     from model.session.open_session import open_session
 
     session = open_session(model).init(list(frames))
@@ -36,7 +38,7 @@ def _run(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarra
             if (f > first) if reverse else (f < first):
                 continue
             masks[obj][f] = (logits[k, 0] > 0).numpy()
-            scores[obj][f] = float(probs[k])
+            scores[obj][f] = frame_confidence(session, f, obj, float(probs[k]), model.arch.name)
 
 
 def propagate_prompts(model, frames: np.ndarray, prompts: Mapping[int, Mapping[int, np.ndarray]], *,

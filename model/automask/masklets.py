@@ -19,6 +19,7 @@ from sam2.utils.amg import mask_to_rle_pytorch, rle_to_mask
 from model.automask.config import AutoMaskConfig
 from model.automask.frame_masks import FrameMasks, frame_masks
 from model.automask.regions import component_labels
+from model.metrics.confidence import calibrated_confidence
 from model.network.refs import LoadedModel
 from model.session.lite_session import LiteSession
 from model.session.open_session import open_session
@@ -31,8 +32,9 @@ class MaskletProposal:
 
     obj_id: id within the run; start_frame: frame it was prompted on; frame_indices: tracked
     frames (increasing); rles: per-frame COCO uncompressed RLE dicts {"size": [H, W], "counts":
-    [...]} (column-major, as pycocotools expects); scores: per-frame presence probability in
-    [0, 1]; pred_iou / stability: first-frame mask quality; flags: subset of ("vanished", "split").
+    [...]} (column-major, as pycocotools expects); scores: per-frame confidence in [0, 1] (presence x
+    the decoder's predicted IoU, calibrated: :mod:`model.metrics.confidence`); pred_iou / stability:
+    first-frame mask quality; flags: subset of ("vanished", "split").
     """
 
     obj_id: int
@@ -79,6 +81,7 @@ class _Track:
     frames: list[int] = field(default_factory=list)
     rles: list[dict] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    presence: list[float] = field(default_factory=list)
     split: bool = False
 
 
@@ -103,7 +106,9 @@ def generate_masklets(model: LoadedModel, frames: Iterable[np.ndarray],
                 continue
             tr.frames.append(f)
             tr.rles.append(mask_to_rle_pytorch(masks[k:k + 1])[0])
-            tr.scores.append(float(torch.sigmoid(scores[k])))
+            presence = float(torch.sigmoid(scores[k]))
+            tr.presence.append(presence)
+            tr.scores.append(frame_confidence(session, f, obj, presence, model.arch.name))
             tr.split |= _is_split(masks[k].numpy(), cfg)
         if cfg.reprompt_every and f > 0 and f % cfg.reprompt_every == 0 and f in recorder.recent:
             found = frame_masks(model.network, recorder.recent[f], cfg, model.device)
@@ -123,6 +128,15 @@ def _add_objects(session: VideoSession | LiteSession, tracks: dict[int, _Track],
             track.frames.append(frame)
             track.rles.append(mask_to_rle_pytorch(torch.from_numpy(shown)[None])[0])
             track.scores.append(1.0)
+            track.presence.append(1.0)
+
+
+def frame_confidence(session: VideoSession | LiteSession, frame: int, obj: int, presence: float,
+                     arch: str) -> float:
+    """Calibrated confidence (0..1) of ``obj``'s mask on ``frame``: presence x predicted IoU (1.0
+    where the session has no estimate), through ``arch``'s map."""
+    pred_iou = session.predicted_iou(frame, obj)
+    return float(calibrated_confidence(presence, 1.0 if pred_iou is None else pred_iou, arch=arch))
 
 
 def _max_iou(mask: np.ndarray, others: np.ndarray) -> float:
@@ -143,8 +157,8 @@ def _is_split(mask: np.ndarray, cfg: AutoMaskConfig) -> bool:
 
 def _proposal(t: _Track, cfg: AutoMaskConfig) -> MaskletProposal:
     flags = []
-    tail = t.scores[-cfg.vanish_frames:]
-    if len(t.scores) > cfg.vanish_frames and all(s <= 0.5 for s in tail):
+    tail = t.presence[-cfg.vanish_frames:]
+    if len(t.presence) > cfg.vanish_frames and all(s <= 0.5 for s in tail):
         flags.append("vanished")
     if t.split:
         flags.append("split")

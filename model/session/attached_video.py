@@ -31,6 +31,12 @@ class AttachedVideo:
         """Video frame width in pixels."""
         return self._need().frames.width  # type: ignore[union-attr]
 
+    def predicted_iou(self, frame_idx: int, obj_id: int) -> float | None:
+        """The decoder's own estimate (0..1) of the IoU of ``obj_id``'s mask on ``frame_idx``,
+        from the last prompt or propagation that produced it; None where the network gives none
+        (SAM 2's video predictor keeps it internal) or the frame was not segmented."""
+        return None
+
     def _need(self) -> Self:
         if self.frames is None:
             raise InvalidInputError("the session has no video; call init(frames) first")

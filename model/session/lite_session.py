@@ -67,6 +67,7 @@ class LiteSession(AttachedVideo):
         self._feats: OrderedDict[int, FrameFeatures] = OrderedDict()
         self._prompted: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
         self._history: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+        self._iou: OrderedDict[tuple[int, int], float] = OrderedDict()  # (object, frame) -> predicted IoU
         return self
 
     def _transform(self, frame: np.ndarray) -> torch.Tensor:
@@ -129,9 +130,12 @@ class LiteSession(AttachedVideo):
                                                           mask_logits=dense, multimask=multimask)
                 best = iou.argmax(dim=1)
                 logits = out[torch.arange(1), best][:, None].float()
+                self._remember_iou(obj, f, float(iou[0, best[0]]))
                 score = obj_logit[:, 0].float().clamp(min=0.5)  # the user says the object is there
                 value = mask_values(torch.sigmoid(logits), grid)[0]
                 video = self._to_video(logits)
+        if mask is not None:
+            self._remember_iou(obj, f, 1.0)  # what the person drew
         self.memory.put(obj, f, value, cond=True)
         self._prompted[(obj, f)] = (video[0].cpu(), score.cpu())
         if mask is not None:
@@ -200,8 +204,10 @@ class LiteSession(AttachedVideo):
                 out = readout_prompt(probs)
                 obj_logit = torch.where(probs.flatten(1).amax(1, keepdim=True) > 0.5, 1.0, -1.0)
             else:
-                out, _, obj_logit = self.network.decode(feats.select(0, len(objs)),
-                                                        mask_logits=readout_prompt(probs))
+                out, iou, obj_logit = self.network.decode(feats.select(0, len(objs)),
+                                                          mask_logits=readout_prompt(probs))
+                for obj, value in zip(objs, iou[:, 0].float().cpu().tolist()):  # one device sync
+                    self._remember_iou(obj, f, value)
             out = out.float()
             present = obj_logit[:, 0].float() > 0
             out = torch.where(present[:, None, None, None], out, torch.full_like(out, NO_OBJ_SCORE))
@@ -216,6 +222,20 @@ class LiteSession(AttachedVideo):
             logits[idx] = self._to_video(out).cpu()
             scores[idx] = obj_logit[:, 0].float().cpu()
         return logits, scores
+
+    def predicted_iou(self, frame_idx: int, obj_id: int) -> float | None:
+        """The decoder's IoU estimate (clipped to 0..1) for ``obj_id`` on ``frame_idx`` (1.0 on a
+        drawn mask), or None when the frame was not segmented for it (or is long past)."""
+        if obj_id not in self._need().objects.ids:
+            return None
+        value = self._iou.get((self.objects.index(obj_id), int(frame_idx)))
+        return None if value is None else min(max(value, 0.0), 1.0)
+
+    def _remember_iou(self, obj: int, f: int, value: float) -> None:
+        self._iou[(obj, f)] = value
+        self._iou.move_to_end((obj, f))
+        while len(self._iou) > HISTORY:
+            self._iou.popitem(last=False)
 
     def _to_video(self, low_res: torch.Tensor) -> torch.Tensor:
         """float [N,1,h,w] logits -> float32 [N,1,H,W] at the video's resolution (bilinear)."""
