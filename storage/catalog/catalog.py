@@ -1,7 +1,12 @@
-"""The :class:`Catalog` facade: every read and write of the catalog other layers use.
+"""The :class:`Catalog`: the catalog's connection and the reads and writes of its core records.
 
-Each write runs in its own transaction and appends its audit event in that same transaction.
-A Catalog holds one SQLAlchemy engine (a connection pool) and is safe to share between threads.
+A Catalog holds one SQLAlchemy engine (a connection pool), is safe to share between threads, and
+runs each write in its own transaction with its audit event in that same transaction. Its methods
+cover the core records (datasets, videos, masklets, model versions and training runs, dataset
+versions, the audit trail). The annotation cycle's components are module functions that take a
+Catalog first, one module each: rounds, generation, reviews, refinement, splits, model_aliases
+(and storage.lineage for lineage queries). Folding the methods into those modules, so that other
+layers see one kind of surface, is not done yet.
 """
 
 from __future__ import annotations
