@@ -27,13 +27,12 @@ from prefect.cache_policies import NONE
 from flows.cycle.champion import load_registered
 from flows.cycle.click_corrections import frame_corrector
 from flows.cycle.config import CycleConfig
-from flows.cycle.media import masklet_masks, store_masks
+from flows.cycle.drawn_objects import Drawing, register_drawing, track_drawings
+from flows.cycle.media import masklet_masks
 from flows.cycle.oracle_answers import ManualDrawing, OracleConfig, object_jf, review_proposals
-from flows.cycle.propagation import propagate_prompts
 from flows.cycle.verdicts import covered_frames, record_verdict
 from flows.cycle.workspace import Workspace
 from flows.errors import NotFoundError
-from flows.orchestration.gpu_slot import gpu_slot
 from model.metrics.click_annotator import CostModel
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.reviews import apply_review
@@ -73,22 +72,14 @@ COST = CostModel()
 
 def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of: Callable[[], np.ndarray],
           model_of: Callable[[], LoadedModel], drawings: list[ManualDrawing]) -> int:
-    """Manual masklets from drawings: propagate both ways, register in review, account the drawing."""
+    """Manual masklets from drawings (flows/cycle/drawn_objects.py: propagated both ways, registered
+    in review, as a person's ``maskloop masklet add``), then the drawing's effort accounted."""
     if not drawings:
         return 0
-    prompts = {d.gt_id: {d.frame_index: d.mask} for d in drawings}
-    model, frames = model_of(), frames_of()
-    with gpu_slot():
-        tracked, scores = propagate_prompts(model, frames, prompts, backward=True)
+    drawn = {d.gt_id: Drawing(frame=d.frame_index, mask=d.mask) for d in drawings}
+    stored = track_drawings(ws, video=video, model=model_of(), frames=frames_of(), drawings=drawn)
     for d in drawings:
-        masks = tracked[d.gt_id]
-        kept = covered_frames(masks, {d.frame_index})
-        stored = store_masks(ws.store, video_sha256=video.sha256, masks=masks, frames=kept,
-                             scores=[float(scores[d.gt_id][f]) for f in kept])
-        mid = ws.catalog.add_masklet(video_id=video.id, origin=MaskletOrigin.MANUAL, blob_key=stored.blob_key,
-                                     blob_sha256=stored.blob_sha256, frame_indices=stored.frame_indices,
-                                     scores=stored.scores, status=MaskletStatus.IN_REVIEW, source="reviewer",
-                                     round_id=round_id, **ws.who)
+        mid, _ = register_drawing(ws, round_id=round_id, video=video, drawing=drawn[d.gt_id], stored=stored[d.gt_id])
         apply_review(ws.catalog, masklet_id=mid, revision=1, reviewer=REVIEWER, verdict=Verdict.SATISFACTORY,
                      new_status=MaskletStatus.IN_REVIEW, external_id=f"oracle:r{round_id}:m{mid}:draw", frames_edited=1,
                      clicks=d.clicks, seconds=COST.seconds(frames=1, clicks=d.clicks, drawn=int(d.drawn)),

@@ -11,7 +11,7 @@ import pytest
 from flows.cli.main import main
 from flows.settings import load_settings
 
-GROUPS = ["stack", "db", "ingest", "import", "round", "report", "review", "dataset", "train", "model",
+GROUPS = ["stack", "db", "ingest", "import", "round", "report", "review", "masklet", "dataset", "train", "model",
           "eval", "lineage", "audit", "api", "demo", "version"]
 
 
