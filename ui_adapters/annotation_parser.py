@@ -8,6 +8,8 @@ Rules (the contract with :mod:`ui_adapters.task_builder`):
 - A frame is *edited* when the annotation has a brush result on it whose mask differs from the
   task's prediction (same model version) on that frame; frames without a brush result are
   unedited. Edited frames become ``corrections`` keyed by video frame index (COCO RLE).
+- Effort: Label Studio's ``lead_time`` (seconds), the edited frames, and ``regions_changed``: on
+  each edited frame, the brush regions whose RLE is not one of the prediction's there (at least 1).
 - Rejected, with the reason: a cancelled (skipped) annotation, a task without maskloop data
   (unknown task), a brush result of the wrong size, bad RLE or item_index out of range, no verdict.
 """
@@ -172,6 +174,7 @@ def parse_annotation(
                 _prediction_results(task, model_version), height=h, width=w, n_items=n, who="prediction"
             )
         corrections = {}
+        regions_changed = 0
         for item in sorted(edited_masks):
             if item in predicted_raw and edited_raw[item] == predicted_raw[item]:
                 continue  # the reviewer kept the prediction byte for byte
@@ -180,6 +183,8 @@ def parse_annotation(
             if before is not None and np.array_equal(before, mask):
                 continue
             corrections[frames[item]] = mask_to_coco(mask)
+            kept = predicted_raw.get(item, [])
+            regions_changed += max(1, sum(rle not in kept for rle in edited_raw[item]))
     except _Reject as exc:
         return RejectedAnnotation(
             external_id=ext,
@@ -213,4 +218,5 @@ def parse_annotation(
         clicks=None,
         reviewer_id=reviewer_id,
         reviewer_email=email,
+        regions_changed=regions_changed,
     )

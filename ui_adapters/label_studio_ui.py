@@ -2,7 +2,11 @@
 
 One project per annotation round (title ``maskloop r<round_id>: <title>``), one task per
 masklet revision (see :mod:`ui_adapters.task_builder`), created by the service account whose
-token is passed in. Webhooks (ANNOTATION_CREATED / ANNOTATION_UPDATED, with the shared secret in
+token is passed in. The project's task list opens on a view "to review" (:data:`REVIEW_VIEW`):
+columns video, masklet, revision, frames, lowest score, status and the first frame as a
+thumbnail, the raw per-frame lists hidden, only tasks still to decide, lowest score first. A refined
+revision supersedes its predecessor: the old task's ``review_status`` becomes "superseded by rev N",
+so it leaves that view (the second view, "all tasks", keeps it). Webhooks (ANNOTATION_CREATED / ANNOTATION_UPDATED, with the shared secret in
 the ``X-Maskloop-Webhook-Secret`` header) are registered when ``webhook_url`` is given.
 The token is handed to the SDK client only; it is never stored elsewhere, logged or put in errors.
 """
@@ -29,13 +33,24 @@ from ui_adapters.records import (
     S3FrameStorage,
 )
 from ui_adapters.retry import retried
-from ui_adapters.task_builder import masklet_to_task
+from ui_adapters.task_builder import TO_REVIEW, masklet_to_task
 from ui_adapters.task_importer import DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCH_BYTES, import_tasks
 from ui_adapters.webhook import REVIEW_ACTIONS, WEBHOOK_SECRET_HEADER
 
 TITLE_MAX = 50  # Label Studio's project title limit
 CLOSED_PREFIX = "[closed] "
 PAGE_SIZE = 100
+REVIEW_VIEW = "to review"
+ALL_VIEW = "all tasks"
+#: Task fields the task list never shows (raw per-frame lists, the header text, sizes, ids) and
+#: Label Studio's own columns a reviewer does not need (raw prediction/annotation JSON, counters).
+HIDDEN_COLUMNS = tuple(f"tasks:data.{name}" for name in (
+    "frames", "frame_indices", "scores", "context", "height", "width", "round_id", "model_version",
+)) + tuple(f"tasks:{name}" for name in (
+    "inner_id", "cancelled_annotations", "total_predictions", "annotations_results", "annotations_ids",
+    "predictions_score", "predictions_model_versions", "predictions_results", "file_upload",
+    "storage_filename", "created_at", "updated_at", "updated_by", "avg_lead_time", "draft_exists",
+))
 
 
 def _dump(obj: Any) -> dict[str, Any]:
@@ -105,14 +120,52 @@ class LabelStudioReviewUI:
                     return project
         return None
 
-    def _existing_masklets(self, project_id: int) -> set[tuple[int, int]]:
-        keys: set[tuple[int, int]] = set()
+    def _existing_masklets(self, project_id: int) -> dict[tuple[int, int], tuple[int, dict[str, Any]]]:
+        """(masklet_id, revision) -> (task id, task data) of the project's masklet tasks."""
+        found: dict[tuple[int, int], tuple[int, dict[str, Any]]] = {}
         with label_studio_errors(f"listing tasks of project {project_id}", url=self.url):
             for task in self._client.tasks.list(project=project_id, fields="all", page_size=PAGE_SIZE):
                 data = task.data or {}
                 if "masklet_id" in data and "revision" in data:
-                    keys.add((int(data["masklet_id"]), int(data["revision"])))
-        return keys
+                    found[(int(data["masklet_id"]), int(data["revision"]))] = (int(task.id), dict(data))
+        return found
+
+    def _supersede(self, project_id: int, existing: dict[tuple[int, int], tuple[int, dict[str, Any]]],
+                   new: Sequence[tuple[int, int]]) -> None:
+        """Mark every task of an older revision of a newly imported masklet revision superseded."""
+        newest: dict[int, int] = {}
+        for mid, rev in new:
+            newest[mid] = max(rev, newest.get(mid, 0))
+        with label_studio_errors(f"marking superseded tasks of project {project_id}", url=self.url):
+            for (mid, rev), (task_id, data) in sorted(existing.items()):
+                status = f"superseded by rev {newest[mid]}" if rev < newest.get(mid, 0) else None
+                if status and data.get("review_status") != status:
+                    self._client.tasks.update(id=str(task_id), data={**data, "review_status": status})
+
+    def _ensure_view(self, project_id: int) -> None:
+        """The task list a reviewer opens on: what still needs a decision, lowest score first."""
+        hidden = list(HIDDEN_COLUMNS)
+        data = {
+            "title": REVIEW_VIEW,
+            "hiddenColumns": {"explore": hidden, "labeling": hidden},
+            "columnsDisplayType": {"tasks:data.thumbnail": "Image"},
+            "columnsWidth": {f"tasks:data.{name}": 110 for name in ("masklet_id", "revision", "n_frames",
+                                                                      "lowest_score")},
+            "filters": {"conjunction": "and", "items": [{
+                "filter": "filter:tasks:data.review_status", "operator": "equal", "type": "String",
+                "value": TO_REVIEW}, {
+                "filter": "filter:tasks:total_annotations", "operator": "equal", "type": "Number",
+                "value": 0}]},
+            "ordering": ["tasks:data.lowest_score"],
+        }
+        everything = {"title": ALL_VIEW, "hiddenColumns": data["hiddenColumns"],
+                      "columnsDisplayType": data["columnsDisplayType"], "columnsWidth": data["columnsWidth"],
+                      "ordering": ["tasks:id"]}
+        with label_studio_errors(f"creating the task views of project {project_id}", url=self.url):
+            titles = {(v.data or {}).get("title") for v in self._client.views.list(project=project_id)}
+            for view in (data, everything):
+                if view["title"] not in titles:
+                    self._client.views.create(project=project_id, data=view)  # type: ignore[arg-type]
 
     @retried("opening the review")
     def open_review(
@@ -138,13 +191,14 @@ class LabelStudioReviewUI:
                     maximum_annotations=1,
                     **({"model_version": versions[0]} if len(versions) == 1 else {}),
                 )
-            existing: set[tuple[int, int]] = set()
+            existing: dict[tuple[int, int], tuple[int, dict[str, Any]]] = {}
         else:
             existing = self._existing_masklets(project.id)
         if self._webhook_url:
             self._ensure_webhook(project.id)
         if self._frame_storage is not None:
             self._ensure_frame_storage(project.id, self._frame_storage)
+        self._ensure_view(project.id)
         tasks = [
             masklet_to_task(m, round_id=round.round_id, max_frames=max_frames, label=self._label)
             for m in masklets
@@ -158,6 +212,7 @@ class LabelStudioReviewUI:
             batch_size=self._batch_size,
             max_batch_bytes=self._max_batch_bytes,
         )
+        self._supersede(project.id, existing, [(t["data"]["masklet_id"], t["data"]["revision"]) for t in tasks])
         return ReviewProject(
             ui=UI_NAME,
             project_id=int(project.id),

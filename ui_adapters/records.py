@@ -156,7 +156,9 @@ class Review:
     an edited annotation yields a new Review with a new external_id. ``corrections`` maps a video
     frame index to the reviewer's mask for each frame the reviewer changed (``frames_edited``, the
     same keys ascending). ``seconds`` is the time the reviewer spent (Label Studio ``lead_time``).
-    ``clicks`` is None where the UI does not record it. ``frames_shown`` are the video frame
+    ``clicks`` is None where the UI does not record it (Label Studio's brush does not).
+    ``regions_changed`` counts the brush regions the reviewer drew or changed on the edited frames
+    (Label Studio stores regions, not strokes; at least one per edited frame, 0 when none edited). ``frames_shown`` are the video frame
     indices the task displayed (a subsample of long masklets).
     """
 
@@ -176,6 +178,7 @@ class Review:
     clicks: int | None = None
     reviewer_id: int | None = None
     reviewer_email: str | None = None
+    regions_changed: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "corrections", MappingProxyType(dict(self.corrections)))

@@ -7,10 +7,16 @@ A task's ``data`` (the contract with :mod:`ui_adapters.annotation_parser`)::
     scores         list[float] model score of each shown frame
     masklet_id, revision (int), video (str), model_version (str), height, width (int, pixels)
     round_id (int), context (str, the visible header)
+    n_frames (int, frames of the masklet), lowest_score (float), thumbnail (str, first frame URL)
+    review_status (str, :data:`TO_REVIEW` or "superseded by rev N", set by the UI adapter)
+
+The three scalar columns, the thumbnail and ``review_status`` are what the task list shows; the raw
+lists are hidden by the project's default view (:mod:`ui_adapters.label_studio_ui`).
 
 The prediction holds one ``brushlabels`` result per shown frame (``item_index`` = position in the
-clip, ``score`` = that frame's score) with the frame's mask as brush RLE (0/255 RGBA), plus the
-prediction-level ``model_version`` and ``score`` (mean of the shown frames' scores).
+clip, ``score`` = that frame's score, ``meta.text`` = "frame F (page P), score S", which Label
+Studio shows as the region's note in its Regions panel) with the frame's mask as brush RLE (0/255
+RGBA), plus the prediction-level ``model_version`` and ``score`` (mean of the shown frames' scores).
 """
 
 from __future__ import annotations
@@ -26,8 +32,8 @@ from ui_adapters.errors import InvalidInputError
 from ui_adapters.label_config import BRUSH_TAG, DEFAULT_LABEL, FRAMES_TAG
 from ui_adapters.records import CocoRle, MaskletForReview
 
-MAX_CONTEXT_FRAMES = 12  # frame numbers and scores listed in the header before eliding
 CHECK_FIRST = 3  # lowest-scored shown frames the header names first (page in the clip, video frame)
+TO_REVIEW = "to review"  # review_status of a task that still needs a decision
 
 
 def select_frames(n_frames: int, max_frames: int) -> list[int]:
@@ -60,22 +66,29 @@ def mask_to_coco(mask: np.ndarray) -> CocoRle:
 
 
 def _context(m: MaskletForReview, shown: list[int]) -> str:
+    """The header: who and what, the frames to check first, and every page's video frame number."""
     frames = [m.frame_indices[k] for k in shown]
     scores = [m.scores[k] for k in shown]
-    more = "" if len(shown) <= MAX_CONTEXT_FRAMES else f" ... ({len(shown)} shown)"
-    frame_txt = ", ".join(str(f) for f in frames[:MAX_CONTEXT_FRAMES]) + more
-    score_txt = " ".join(f"{s:.2f}" for s in scores[:MAX_CONTEXT_FRAMES]) + more
-    sub = "" if len(shown) == len(m.frame_indices) else f" of {len(m.frame_indices)}"
+    sub = "" if len(shown) == len(m.frame_indices) else f" ({len(shown)} of {len(m.frame_indices)} frames shown)"
     worst = sorted(range(len(shown)), key=lambda pos: (scores[pos], pos))[:CHECK_FIRST]
     check = ", ".join(f"page {pos + 1} = frame {frames[pos]} ({scores[pos]:.2f})" for pos in worst)
+    pages = " ".join(f"{pos + 1}:{f}" for pos, f in enumerate(frames))
     return (
         f"Video {m.video_label} | masklet {m.masklet_id} rev {m.revision} | model {m.model_version} "
-        f"| check first: {check} | frames{sub}: {frame_txt} | scores: {score_txt} (mean {np.mean(scores):.2f})"
+        f"| check first: {check} | page:frame {pages}{sub} | mean score {np.mean(scores):.2f}"
     )
 
 
-def brush_result(*, mask: np.ndarray, item_index: int, score: float | None, label: str) -> dict[str, Any]:
-    """One ``brushlabels`` result for clip position ``item_index`` from a ``(H, W)`` binary mask."""
+def region_note(*, frame: int, page: int, score: float | None) -> str:
+    """The text Label Studio shows beside a frame's region: ``frame 17 (page 6), score 0.83``."""
+    return f"frame {frame} (page {page})" + ("" if score is None else f", score {score:.2f}")
+
+
+def brush_result(
+    *, mask: np.ndarray, item_index: int, score: float | None, label: str, frame: int | None = None
+) -> dict[str, Any]:
+    """One ``brushlabels`` result for clip position ``item_index`` from a ``(H, W)`` binary mask;
+    with ``frame`` (the video frame number) the region carries its :func:`region_note`."""
     out: dict[str, Any] = {
         "id": f"frame{item_index}",
         "from_name": BRUSH_TAG,
@@ -89,6 +102,8 @@ def brush_result(*, mask: np.ndarray, item_index: int, score: float | None, labe
     }
     if score is not None:
         out["score"] = float(score)
+    if frame is not None:
+        out["meta"] = {"text": [region_note(frame=frame, page=item_index + 1, score=score)]}
     return out
 
 
@@ -99,7 +114,8 @@ def masklet_to_task(
     shown = select_frames(len(masklet.frame_indices), max_frames)
     results = [
         brush_result(
-            mask=coco_to_mask(masklet.masks[k]), item_index=pos, score=masklet.scores[k], label=label
+            mask=coco_to_mask(masklet.masks[k]), item_index=pos, score=masklet.scores[k], label=label,
+            frame=masklet.frame_indices[k],
         )
         for pos, k in enumerate(shown)
     ]
@@ -116,6 +132,10 @@ def masklet_to_task(
         "width": masklet.width,
         "round_id": round_id,
         "context": _context(masklet, shown),
+        "n_frames": len(masklet.frame_indices),
+        "lowest_score": min(scores),
+        "thumbnail": masklet.frame_urls[shown[0]],
+        "review_status": TO_REVIEW,
     }
     prediction = {
         "model_version": masklet.model_version,

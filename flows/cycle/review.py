@@ -22,6 +22,7 @@ from storage.masks.rle import decode_rle
 from storage.records import MaskletStatus, RoundStatus
 
 if TYPE_CHECKING:
+    from storage.records import VideoRef
     from ui_adapters.review_ui import ReviewUI
 
 
@@ -60,6 +61,12 @@ def review_ui(ws: Workspace) -> ReviewUI:
                                webhook_url=hook_url, webhook_secret=hook_secret)
 
 
+def _video_label(video: VideoRef) -> str:
+    """How a reviewer sees a video: its dataset, id and content hash (the catalog keeps no file name:
+    videos are de-identified at ingest), e.g. ``surgery video 3 (1a2b3c4d)``."""
+    return f"{video.dataset} video {video.id} ({video.sha256[:8]})"
+
+
 def _frame_url(ws: Workspace, key: str) -> str:
     return f"s3://{ws.settings.s3_bucket}/{key}" if ws.settings.uses_s3 else ws.store.presigned_url(key)
 
@@ -81,7 +88,7 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
         video = ws.catalog.get_video(int(row.video_id))
         blob = load_blob(ws.store, row.blob_key)
         items.append(MaskletForReview(
-            masklet_id=int(row.masklet_id), revision=int(row.revision), video_label=f"video {video.id}",
+            masklet_id=int(row.masklet_id), revision=int(row.revision), video_label=_video_label(video),
             frame_indices=blob.frame_indices, frame_urls=tuple(_frame_url(ws, video.frame_key(f))
                                                                for f in blob.frame_indices),
             masks=blob.rles, scores=blob.scores, model_version=label))
@@ -116,7 +123,7 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult
             verdict=str(review.verdict), reviewer=review.reviewer_email or f"label-studio:{review.reviewer_id}",
             external_id=review.external_id, corrections=corrections or None,
             frames_edited=len(review.frames_edited), clicks=int(review.clicks or 0),
-            seconds=float(review.seconds or 0.0))
+            regions_changed=review.regions_changed, seconds=float(review.seconds or 0.0))
         recorded += int(created)
         skipped += int(not created)
     return SyncResult(round_id=round_id, recorded=recorded, skipped=skipped, rejected=len(batch.rejected))

@@ -39,7 +39,7 @@ def covered_frames(masks: np.ndarray, keep: set[int] | None = None) -> list[int]
 
 def record_verdict(ws: Workspace, *, masklet_id: int, revision: int, video: VideoRef, blob_key: str, verdict: str,
                    reviewer: str, external_id: str, corrections: Mapping[int, np.ndarray] | None = None,
-                   frames_edited: int = 0, clicks: int = 0, seconds: float = 0.0,
+                   frames_edited: int = 0, clicks: int = 0, seconds: float = 0.0, regions_changed: int = 0,
                    status: str | None = None) -> bool:
     """Store one review (see module docstring); ``status`` overrides the verdict's status.
 
@@ -54,5 +54,5 @@ def record_verdict(ws: Workspace, *, masklet_id: int, revision: int, video: Vide
     _, created = apply_review(ws.catalog, masklet_id=masklet_id, revision=revision, reviewer=reviewer,
                               verdict=verdict, new_status=status or STATUS_OF[verdict], external_id=external_id,
                               correction=correction, frames_edited=frames_edited, clicks=clicks, seconds=seconds,
-                              **ws.who)
+                              regions_changed=regions_changed, **ws.who)
     return created

@@ -93,11 +93,11 @@ def create_round(session: Session, *, dataset: str, model_version_id: int | None
 
 def add_review(session: Session, *, masklet_id: int, revision: int, reviewer: str, verdict: str,
                corrected_revision: int | None, frames_edited: int, clicks: int, seconds: float,
-               external_id: str | None, actor: str, role: str) -> int:
+               external_id: str | None, actor: str, role: str, regions_changed: int = 0) -> int:
     """Insert a review; with an ``external_id`` seen before, return the stored review (idempotent sync)."""
     check_choice(verdict, VERDICTS, "verdict")
-    if min(frames_edited, clicks) < 0 or seconds < 0:
-        raise InvalidInputError("frames_edited, clicks and seconds must not be negative")
+    if min(frames_edited, clicks, regions_changed) < 0 or seconds < 0:
+        raise InvalidInputError("frames_edited, clicks, regions_changed and seconds must not be negative")
     if external_id is not None:
         found = session.execute(sa.select(Review.id).where(Review.external_id == external_id)).scalar_one_or_none()
         if found is not None:
@@ -107,12 +107,13 @@ def add_review(session: Session, *, masklet_id: int, revision: int, reviewer: st
         raise InvalidInputError(f"masklet {masklet_id} has no revision {revision}")
     row = Review(masklet_id=int(masklet_id), revision=int(revision), reviewer=reviewer, verdict=verdict,
                  corrected_revision=corrected_revision, frames_edited=frames_edited, clicks=clicks,
-                 seconds=float(seconds), external_id=external_id)
+                 seconds=float(seconds), external_id=external_id, regions_changed=int(regions_changed))
     session.add(row)
     session.flush()
     append_event(session, actor=actor, role=role, action="review.add", entity=f"review:{row.id}",
                  details={"masklet_id": int(masklet_id), "revision": int(revision), "reviewer": reviewer,
                           "verdict": verdict, "corrected_revision": corrected_revision,
                           "frames_edited": frames_edited, "clicks": clicks, "seconds": float(seconds),
-                          "external_id": external_id})
+                          "external_id": external_id}
+                 | ({"regions_changed": int(regions_changed)} if regions_changed else {}))
     return int(row.id)

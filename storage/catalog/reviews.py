@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 def apply_review(catalog: Catalog, *, masklet_id: int, revision: int, reviewer: str, verdict: Verdict | str,
                  new_status: MaskletStatus | str,
                  external_id: str, actor: str, role: str, correction: GeneratedMasklet | None = None,
-                 frames_edited: int = 0, clicks: int = 0, seconds: float = 0.0) -> tuple[int, bool]:
+                 frames_edited: int = 0, clicks: int = 0, seconds: float = 0.0,
+                 regions_changed: int = 0) -> tuple[int, bool]:
     """Record one review atomically: the corrected revision (source ``reviewer``) if any, the
     review row and the masklet's new status; ``(review id, created)``.
 
@@ -44,7 +45,7 @@ def apply_review(catalog: Catalog, *, masklet_id: int, revision: int, reviewer: 
         review_id = _registry.add_review(
             s, masklet_id=masklet_id, revision=revision, reviewer=reviewer, verdict=verdict,
             corrected_revision=corrected, frames_edited=frames_edited, clicks=clicks, seconds=seconds,
-            external_id=external_id, actor=actor, role=role)
+            external_id=external_id, actor=actor, role=role, regions_changed=regions_changed)
         _masklets.set_status(s, masklet_id, new_status, actor=actor, role=role)
         return review_id, True
 
@@ -55,7 +56,7 @@ def review_external_ids(catalog: Catalog, round_id: int) -> set[str]:
 
 
 REVIEW_COLUMNS = ["review_id", "masklet_id", "origin", "revision", "reviewer", "verdict", "corrected_revision",
-                  "frames_edited", "clicks", "seconds", "external_id", "created_at"]
+                  "frames_edited", "clicks", "seconds", "external_id", "created_at", "regions_changed"]
 
 
 def round_reviews(catalog: Catalog, round_id: int) -> pd.DataFrame:
@@ -66,7 +67,7 @@ def round_reviews(catalog: Catalog, round_id: int) -> pd.DataFrame:
         rows = s.execute(
             sa.select(Review.id, Review.masklet_id, Masklet.origin, Review.revision, Review.reviewer, Review.verdict,
                       Review.corrected_revision, Review.frames_edited, Review.clicks, Review.seconds,
-                      Review.external_id, Review.created_at)
+                      Review.external_id, Review.created_at, Review.regions_changed)
             .join(Masklet, Masklet.id == Review.masklet_id)
             .where(Masklet.round_id == int(round_id)).order_by(Review.id)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=REVIEW_COLUMNS)

@@ -156,6 +156,7 @@ class Review(SQLModel, table=True):
     clicks: int = 0
     seconds: float = 0.0
     external_id: str | None = Field(default=None, max_length=200, unique=True)
+    regions_changed: int = 0  # brush regions drawn or changed (Label Studio); migration 0004
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 

@@ -178,5 +178,6 @@ def test_label_studio_delivers_review_webhooks_to_the_receiver_and_the_trigger_s
         reviews = round_reviews(ws.catalog, plan.round_id)
         statuses = round_masklets(ws.catalog, plan.round_id)["status"]
     assert len(reviews) == len(created) and reviews["external_id"].is_unique
+    assert set(reviews["seconds"]) == {7.0} and set(reviews["regions_changed"]) == {0}  # Label Studio's lead_time
     assert sorted(statuses) == sorted(["accepted"] + ["rejected"] * (len(created) - 1))
     assert _hooks(ls, project_id) == []  # closing the round's review removed its webhook

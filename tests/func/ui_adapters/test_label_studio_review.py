@@ -149,3 +149,39 @@ def test_review_round_trip(stack, label_studio_client: LabelStudio, caplog: pyte
         assert client.webhooks.list(project=str(project.project_id)) == []
         assert client.projects.get(id=project.project_id).title.startswith("[closed] ")
     assert stack.label_studio_token not in caplog.text
+
+
+def test_the_task_list_shows_what_needs_a_decision(stack, label_studio_client: LabelStudio) -> None:  # type: ignore[no-untyped-def]
+    """The project's views: "to review" hides raw lists, shows the task-list columns, drops decided
+    and superseded tasks; a refined revision marks its predecessor superseded; re-opening adds no
+    second view."""
+    client = label_studio_client
+    ui = LabelStudioReviewUI(url=stack.label_studio_url, token=stack.label_studio_token)
+    rnd = ReviewRound(round_id=9002, title="task list")
+    project = ui.open_review(round=rnd, masklets=[make_masklet(201, 4), make_masklet(202, 4)], max_frames=8)
+    tasks = _tasks_by_masklet(client, project.project_id)
+    client.annotations.create(id=tasks[202]["id"], result=[verdict_result("satisfactory")], lead_time=3.0)
+    ui.open_review(round=rnd, masklets=[make_masklet(201, 4, revision=2)], max_frames=8)
+    ui.open_review(round=rnd, masklets=[make_masklet(201, 4, revision=2)], max_frames=8)
+
+    views = {v.data["title"]: v for v in client.views.list(project=project.project_id)}
+    assert sorted(views) == ["all tasks", "to review"]
+    hidden = views["to review"].data["hiddenColumns"]["explore"]
+    assert {"tasks:data.frames", "tasks:data.frame_indices", "tasks:data.scores",
+            "tasks:predictions_results"} <= set(hidden)
+    assert views["to review"].data["columnsDisplayType"] == {"tasks:data.thumbnail": "Image"}
+    rows = httpx.get(f"{stack.label_studio_url}/api/tasks",
+                     params={"project": project.project_id, "view": views["to review"].id, "fields": "all"},
+                     headers={"Authorization": f"Token {stack.label_studio_token}"}).json()["tasks"]
+    assert [(r["data"]["masklet_id"], r["data"]["revision"]) for r in rows] == [(201, 2)]
+    row = rows[0]["data"]
+    assert (row["video"], row["n_frames"], row["lowest_score"], row["review_status"]) == ("video-201", 4, 0.5,
+                                                                                          "to review")
+    assert row["thumbnail"] == row["frames"][0]
+    everything = {(t["data"]["masklet_id"], t["data"]["revision"]): t["data"]["review_status"]
+                  for t in _tasks_by_masklet_all(client, project.project_id)}
+    assert everything == {(201, 1): "superseded by rev 2", (201, 2): "to review", (202, 1): "to review"}
+
+
+def _tasks_by_masklet_all(client: LabelStudio, project_id: int) -> list[dict[str, Any]]:
+    return [t.model_dump(mode="json") for t in client.tasks.list(project=project_id, fields="all")]

@@ -40,7 +40,7 @@ class MemoryReviewUI:
             annotation_id=n, annotation_updated_at=datetime(2026, 1, 1, tzinfo=UTC), verdict=verdict,
             corrections={f: CocoRle.from_dict(encode_rle(m)) for f, m in (corrections or {}).items()},
             frames_edited=tuple(sorted(corrections or {})), frames_shown=(0,), model_version="m", seconds=12.0,
-            clicks=3))
+            clicks=3, regions_changed=2 * len(corrections or {})))
 
     def fetch_reviews(self, *, project, since=None, seen=frozenset()):
         return ReviewBatch(reviews=tuple(r for r in self.submitted if r.external_id not in seen), rejected=())
@@ -83,3 +83,6 @@ def test_label_studio_style_round_moves_with_the_reviews(cycle_ws) -> None:
     assert set(final.drop(index=int(first.masklet_id))["status"]) <= {"accepted"}
     reviews = round_reviews(cycle_ws.catalog, plan.round_id)
     assert len(reviews) == n_reviews + 1 and set(reviews["clicks"]) == {3}
+    edited = reviews[reviews["frames_edited"] > 0]
+    assert len(edited) >= 1 and (edited["regions_changed"] == 2 * edited["frames_edited"]).all()
+    assert (reviews.loc[reviews["frames_edited"] == 0, "regions_changed"] == 0).all()

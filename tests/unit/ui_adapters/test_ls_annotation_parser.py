@@ -101,3 +101,24 @@ def test_updated_annotation_gets_a_new_external_id() -> None:
                               annotation=_annotation(result, updated_at="2026-11-21T11:00:00Z"))
     assert isinstance(first, Review) and isinstance(second, Review)
     assert first.external_id != second.external_id and first.annotation_id == second.annotation_id
+
+
+def test_effort_counts_the_brush_regions_changed_on_edited_frames() -> None:
+    task = _task(n_frames=5, max_frames=4)
+    a, b, c = box_mask(24, 32, 0, 0, 3), box_mask(24, 32, 20, 20, 3), box_mask(24, 32, 10, 10, 4)
+    predicted = task["predictions"][0]["result"]
+    # frame item 0 kept, item 1 redrawn with two regions, item 3: the prediction plus one new region
+    result = [verdict_result("unsatisfactory"), predicted[0], edit_result(a, 1), edit_result(b, 1), predicted[3],
+              edit_result(c, 3)]
+    result[3]["id"] = "edit1b"
+    review = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
+    assert isinstance(review, Review)
+    assert review.frames_edited == (2, 8) and review.regions_changed == 3
+    assert review.seconds == 42.5 and review.clicks is None
+
+
+def test_no_edit_means_no_regions_changed() -> None:
+    task = _task()
+    result = list(task["predictions"][0]["result"]) + [verdict_result("satisfactory")]
+    review = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
+    assert isinstance(review, Review) and review.frames_edited == () and review.regions_changed == 0

@@ -101,3 +101,20 @@ def test_the_verdicts_are_defined_where_the_reviewer_chooses() -> None:
     assert "correctly and consistently in every frame" in VERDICT_DEFINITIONS["satisfactory"]
     html = review_instructions()
     assert all(f"<b>{v}</b>: {d}." in html for v, d in VERDICT_DEFINITIONS.items())
+
+
+def test_every_page_names_its_video_frame_and_each_region_says_which_frame() -> None:
+    m = make_masklet(4, 40)
+    task = masklet_to_task(m, round_id=1, max_frames=4)  # shown: positions 0, 13, 26, 39 -> frames 0, 26, 52, 78
+    data = task["data"]
+    assert "| page:frame 1:0 2:26 3:52 4:78 (4 of 40 frames shown) |" in data["context"]
+    notes = [r["meta"]["text"] for r in task["predictions"][0]["result"]]
+    assert notes == [[f"frame {f} (page {p}), score {s:.2f}"] for p, (f, s) in
+                     enumerate(zip(data["frame_indices"], data["scores"]), start=1)]
+
+
+def test_the_task_list_columns() -> None:
+    m = make_masklet(5, 6)
+    data = masklet_to_task(m, round_id=1, max_frames=3)["data"]
+    assert data["n_frames"] == 6 and data["lowest_score"] == min(data["scores"]) == 0.5
+    assert data["thumbnail"] == m.frame_urls[0] and data["review_status"] == "to review"
