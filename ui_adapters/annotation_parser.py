@@ -12,6 +12,9 @@ Rules (the contract with :mod:`ui_adapters.task_builder`):
   each edited frame, the brush regions whose RLE is not one of the prediction's there (at least 1).
 - Rejected, with the reason: a cancelled (skipped) annotation, a task without maskloop data
   (unknown task), a brush result of the wrong size, bad RLE or item_index out of range, no verdict.
+- "Add objects" tasks (``data.kind == "add_objects"``, :func:`parse_objects_annotation`): every
+  non-empty brush region labelled "new object" is one :class:`DrawnObject` on the video frame of
+  its item; other regions (the round's masks shown for context) and choices are ignored.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ import numpy as np
 
 from ui_adapters.brush_rle import rle_to_mask
 from ui_adapters.errors import InvalidInputError
-from ui_adapters.label_config import BRUSH_TAG, CHOICE_TO_VERDICT, VERDICT_TAG
-from ui_adapters.records import RejectedAnnotation, Review, Verdict
-from ui_adapters.task_builder import mask_to_coco
+from ui_adapters.label_config import BRUSH_TAG, CHOICE_TO_VERDICT, NEW_OBJECT_LABEL, VERDICT_TAG
+from ui_adapters.records import DrawnObject, RejectedAnnotation, Review, Verdict
+from ui_adapters.task_builder import OBJECTS_KIND, mask_to_coco
 
 UI_NAME = "label-studio"
 ALPHA_THRESHOLD = 128
@@ -99,6 +102,34 @@ def _verdict(results: list[Mapping[str, Any]]) -> Verdict:
     return CHOICE_TO_VERDICT[choices[0]]
 
 
+def _brush_region(r: Mapping[str, Any], *, height: int, width: int, n_items: int, who: str) -> tuple[int, np.ndarray]:
+    """``(item_index, bool (H, W) mask)`` of one brush result; _Reject names what is wrong."""
+    item = r.get("item_index", 0)
+    if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < n_items:
+        raise _Reject(f"{who}: brush item_index {item!r} is outside the task's {n_items} frames")
+    if (r.get("original_height"), r.get("original_width")) != (height, width):
+        raise _Reject(
+            f"{who}: brush on frame item {item} is {r.get('original_height')}x"
+            f"{r.get('original_width')}, the task's frames are {height}x{width}"
+        )
+    value = r.get("value") or {}
+    if value.get("format", "rle") != "rle" or "rle" not in value:
+        raise _Reject(f"{who}: brush on frame item {item} has no RLE")
+    try:
+        alpha = rle_to_mask(value["rle"], height=height, width=width)
+    except InvalidInputError as exc:
+        raise _Reject(f"{who}: bad brush RLE on frame item {item}: {exc}") from exc
+    return item, alpha >= ALPHA_THRESHOLD
+
+
+def _is_brush(r: Mapping[str, Any]) -> bool:
+    return r.get("from_name") == BRUSH_TAG and r.get("type") == "brushlabels"
+
+
+def _is_new_object(r: Mapping[str, Any]) -> bool:
+    return NEW_OBJECT_LABEL in ((r.get("value") or {}).get("brushlabels") or [])
+
+
 def _brush_masks(
     results: list[Mapping[str, Any]], *, height: int, width: int, n_items: int, who: str
 ) -> tuple[dict[int, np.ndarray], dict[int, list[list[int]]]]:
@@ -106,26 +137,11 @@ def _brush_masks(
     masks: dict[int, np.ndarray] = {}
     raw: dict[int, list[list[int]]] = {}
     for r in results:
-        if r.get("from_name") != BRUSH_TAG or r.get("type") != "brushlabels":
+        if not _is_brush(r) or _is_new_object(r):
             continue
-        item = r.get("item_index", 0)
-        if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item < n_items:
-            raise _Reject(f"{who}: brush item_index {item!r} is outside the task's {n_items} frames")
-        if (r.get("original_height"), r.get("original_width")) != (height, width):
-            raise _Reject(
-                f"{who}: brush on frame item {item} is {r.get('original_height')}x"
-                f"{r.get('original_width')}, the task's frames are {height}x{width}"
-            )
-        value = r.get("value") or {}
-        if value.get("format", "rle") != "rle" or "rle" not in value:
-            raise _Reject(f"{who}: brush on frame item {item} has no RLE")
-        try:
-            alpha = rle_to_mask(value["rle"], height=height, width=width)
-        except InvalidInputError as exc:
-            raise _Reject(f"{who}: bad brush RLE on frame item {item}: {exc}") from exc
-        binary = alpha >= ALPHA_THRESHOLD
+        item, binary = _brush_region(r, height=height, width=width, n_items=n_items, who=who)
         masks[item] = masks[item] | binary if item in masks else binary
-        raw.setdefault(item, []).append(list(value["rle"]))
+        raw.setdefault(item, []).append(list(r["value"]["rle"]))
     return masks, raw
 
 
@@ -135,6 +151,17 @@ def _prediction_results(task: Mapping[str, Any], model_version: str) -> list[Map
         return []
     latest = max(preds, key=lambda p: (str(p.get("created_at") or ""), p.get("id") or 0))
     return list(latest.get("result") or [])
+
+
+def _reviewer(annotation: Mapping[str, Any], emails: Mapping[int, str] | None) -> tuple[int | None, str | None]:
+    """(Label Studio user id, e-mail) of whoever completed the annotation, where known."""
+    reviewer = annotation.get("completed_by")
+    reviewer_id = reviewer.get("id") if isinstance(reviewer, Mapping) else reviewer
+    reviewer_id = reviewer_id if isinstance(reviewer_id, int) else None
+    email = reviewer.get("email") if isinstance(reviewer, Mapping) else None
+    if email is None and reviewer_id is not None and emails:
+        email = emails.get(reviewer_id)
+    return reviewer_id, email
 
 
 def parse_annotation(
@@ -161,6 +188,8 @@ def parse_annotation(
             raise _Reject(f"unknown task: task id {task_id!r} is not an integer")
         if updated is None:
             raise _Reject("annotation has no valid updated_at timestamp")
+        if (task.get("data") or {}).get("kind") == OBJECTS_KIND:
+            raise _Reject("an add-objects task holds drawn objects, not a review (parse_objects_annotation)")
         masklet_id, revision, h, w, frames, model_version, n = _task_shape(task.get("data") or {})
         results = annotation.get("result")
         if not isinstance(results, list):
@@ -194,12 +223,7 @@ def parse_annotation(
             reason=str(exc),
             annotation_updated_at=updated,
         )
-    reviewer = annotation.get("completed_by")
-    reviewer_id = reviewer.get("id") if isinstance(reviewer, Mapping) else reviewer
-    reviewer_id = reviewer_id if isinstance(reviewer_id, int) else None
-    email = reviewer.get("email") if isinstance(reviewer, Mapping) else None
-    if email is None and reviewer_id is not None and emails:
-        email = emails.get(reviewer_id)
+    reviewer_id, email = _reviewer(annotation, emails)
     lead = annotation.get("lead_time")
     return Review(
         external_id=ext,
@@ -220,3 +244,58 @@ def parse_annotation(
         reviewer_email=email,
         regions_changed=regions_changed,
     )
+
+
+def is_objects_task(task: Mapping[str, Any]) -> bool:
+    """True for a video's "add objects" task (see module docstring)."""
+    return (task.get("data") or {}).get("kind") == OBJECTS_KIND
+
+
+def parse_objects_annotation(
+    *,
+    project_id: int,
+    task: Mapping[str, Any],
+    annotation: Mapping[str, Any],
+    emails: Mapping[int, str] | None = None,
+) -> list[DrawnObject] | RejectedAnnotation:
+    """One annotation of an "add objects" task -> its drawn objects (possibly none), or the reason
+    it is rejected."""
+    task_id = task.get("id")
+    ann_id = annotation.get("id")
+    updated = parse_timestamp(annotation.get("updated_at") or annotation.get("created_at"))
+    ext = external_id(project_id=project_id, annotation_id=ann_id, updated_at=updated)
+    data = task.get("data") or {}
+    try:
+        if annotation.get("was_cancelled"):
+            raise _Reject("skipped: the reviewer cancelled (skipped) this task")
+        if not isinstance(ann_id, int) or not isinstance(task_id, int):
+            raise _Reject(f"annotation {ann_id!r} of task {task_id!r}: ids must be integers")
+        if updated is None:
+            raise _Reject("annotation has no valid updated_at timestamp")
+        for key in ("video_id", "frame_indices", "height", "width"):
+            if key not in data:
+                raise _Reject(f"unknown task: an add-objects task without {key}")
+        video_id, h, w = _int(data["video_id"], "video_id"), _int(data["height"], "height"), _int(data["width"], "width")
+        frames = [_int(f, "frame index") for f in data["frame_indices"]]
+        results = annotation.get("result")
+        if not isinstance(results, list):
+            raise _Reject("annotation result is not a list")
+        drawn = []
+        for r in results:
+            if not (_is_brush(r) and _is_new_object(r)):
+                continue
+            item, mask = _brush_region(r, height=h, width=w, n_items=len(frames), who="new object")
+            if mask.any():
+                drawn.append((frames[item], mask))
+    except _Reject as exc:
+        return RejectedAnnotation(
+            external_id=ext, project_id=project_id, task_id=task_id if isinstance(task_id, int) else None,
+            annotation_id=ann_id if isinstance(ann_id, int) else None, reason=str(exc),
+            annotation_updated_at=updated)
+    reviewer_id, email = _reviewer(annotation, emails)
+    return [
+        DrawnObject(external_id=f"{ext}:object{k}", project_id=project_id, task_id=task_id, annotation_id=ann_id,
+                    annotation_updated_at=updated, video_id=video_id, frame_index=frame, mask=mask_to_coco(mask),
+                    reviewer_id=reviewer_id, reviewer_email=email)
+        for k, (frame, mask) in enumerate(drawn)
+    ]

@@ -4,8 +4,12 @@ Layout (names are the contract between the task builder and the annotation parse
 
 - ``<Header value="$context"/>``: video, masklet, frame numbers, model and scores as text.
 - ``<Image name="frames" valueList="$frames"/>``: the masklet's frames as a paginated clip.
-- ``<BrushLabels name="mask" toName="frames">``: one brush region per frame (``item_index``).
-- ``<Choices name="verdict" required="true">``: satisfactory / unsatisfactory / ill-defined.
+- ``<BrushLabels name="mask" toName="frames">``: one brush region per frame (``item_index``),
+  label "masklet"; on an "add objects" task (one per video), each region labelled "new object" is
+  an object the masklets miss.
+- ``<Choices name="verdict">``: satisfactory / unsatisfactory / ill-defined, on masklet tasks
+  (not marked required, since an "add objects" task takes no verdict: the parser rejects a masklet
+  review without one, with that reason).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ FRAMES_TAG = "frames"
 BRUSH_TAG = "mask"
 VERDICT_TAG = "verdict"
 DEFAULT_LABEL = "masklet"
+NEW_OBJECT_LABEL = "new object"
 
 #: What each verdict means, as SAM 2's annotators were told (arXiv 2408.00714, Sec. 5.1).
 VERDICT_DEFINITIONS: dict[str, str] = {
@@ -35,7 +40,7 @@ CHOICE_TO_VERDICT: dict[str, Verdict] = {
 }
 
 
-def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30") -> str:
+def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30", new_color: str = "#34c759") -> str:
     """The project's XML labeling config; ``label`` names the brush label of every masklet."""
     choices = "\n".join(
         f"    <Choice value={quoteattr(value)} hint={quoteattr(VERDICT_DEFINITIONS[value])}/>"
@@ -46,11 +51,12 @@ def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30") ->
   <Image name="{FRAMES_TAG}" valueList="$frames" zoom="true" zoomControl="true"/>
   <BrushLabels name="{BRUSH_TAG}" toName="{FRAMES_TAG}">
     <Label value={quoteattr(label)} background={quoteattr(color)}/>
+    <Label value={quoteattr(NEW_OBJECT_LABEL)} background={quoteattr(new_color)}/>
   </BrushLabels>
-  <Header value="Verdict on the whole masklet (edit frames with the brush/eraser if needed)"
+  <Header value="Masklet task: one verdict on the whole masklet (edit frames with the brush/eraser if
+          needed). Add-objects task: no verdict, brush each missed object as 'new object'."
           size="6"/>
-  <Choices name="{VERDICT_TAG}" toName="{FRAMES_TAG}" choice="single" required="true"
-           showInline="true">
+  <Choices name="{VERDICT_TAG}" toName="{FRAMES_TAG}" choice="single" showInline="true">
 {choices}
   </Choices>
 </View>"""
@@ -65,4 +71,9 @@ def review_instructions() -> str:
         "check first), then give one verdict for the whole masklet:</p>"
         f"<ul>{items}</ul>"
         "<p>Edit only the frames that are wrong; every edited frame counts as effort.</p>"
+        "<p>Each video also has one <b>add objects</b> task showing the masks the round already has. "
+        f"Brush every object nobody proposed, on one frame where it is clear, with the label "
+        f"<b>{NEW_OBJECT_LABEL}</b> (one region per object), and submit; submit it empty when nothing is "
+        "missing. The model tracks each new object through the video and it comes back as a masklet "
+        "task.</p>"
     )

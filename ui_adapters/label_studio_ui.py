@@ -20,20 +20,29 @@ from typing import Any
 
 from label_studio_sdk import LabelStudio
 
-from ui_adapters.annotation_parser import UI_NAME, parse_annotation
+from ui_adapters.annotation_parser import (
+    UI_NAME,
+    is_objects_task,
+    parse_annotation,
+    parse_objects_annotation,
+)
 from ui_adapters.errors import InvalidInputError
 from ui_adapters.label_config import DEFAULT_LABEL, build_label_config, review_instructions
 from ui_adapters.ls_errors import label_studio_errors
 from ui_adapters.records import (
+    DrawnObject,
     MaskletForReview,
+    ObjectBatch,
+    RejectedAnnotation,
     Review,
     ReviewBatch,
     ReviewProject,
     ReviewRound,
     S3FrameStorage,
+    VideoForObjects,
 )
 from ui_adapters.retry import retried
-from ui_adapters.task_builder import TO_REVIEW, masklet_to_task
+from ui_adapters.task_builder import OBJECTS_KIND, TO_REVIEW, masklet_to_task, video_to_objects_task
 from ui_adapters.task_importer import DEFAULT_BATCH_SIZE, DEFAULT_MAX_BATCH_BYTES, import_tasks
 from ui_adapters.webhook import REVIEW_ACTIONS, WEBHOOK_SECRET_HEADER
 
@@ -120,15 +129,19 @@ class LabelStudioReviewUI:
                     return project
         return None
 
-    def _existing_masklets(self, project_id: int) -> dict[tuple[int, int], tuple[int, dict[str, Any]]]:
-        """(masklet_id, revision) -> (task id, task data) of the project's masklet tasks."""
+    def _existing_tasks(self, project_id: int) -> tuple[dict[tuple[int, int], tuple[int, dict[str, Any]]], set[int]]:
+        """(masklet_id, revision) -> (task id, task data) of the project's masklet tasks, and the
+        video ids that have an "add objects" task."""
         found: dict[tuple[int, int], tuple[int, dict[str, Any]]] = {}
+        videos: set[int] = set()
         with label_studio_errors(f"listing tasks of project {project_id}", url=self.url):
             for task in self._client.tasks.list(project=project_id, fields="all", page_size=PAGE_SIZE):
                 data = task.data or {}
-                if "masklet_id" in data and "revision" in data:
+                if data.get("kind") == OBJECTS_KIND and "video_id" in data:
+                    videos.add(int(data["video_id"]))
+                elif "masklet_id" in data and "revision" in data:
                     found[(int(data["masklet_id"]), int(data["revision"]))] = (int(task.id), dict(data))
-        return found
+        return found, videos
 
     def _supersede(self, project_id: int, existing: dict[tuple[int, int], tuple[int, dict[str, Any]]],
                    new: Sequence[tuple[int, int]]) -> None:
@@ -169,9 +182,11 @@ class LabelStudioReviewUI:
 
     @retried("opening the review")
     def open_review(
-        self, *, round: ReviewRound, masklets: Sequence[MaskletForReview], max_frames: int
+        self, *, round: ReviewRound, masklets: Sequence[MaskletForReview], max_frames: int,
+        videos: Sequence[VideoForObjects] = (),
     ) -> ReviewProject:
-        """Create (or reuse) the round's project and import one task per new masklet revision."""
+        """Create (or reuse) the round's project and import one task per new masklet revision, and
+        one "add objects" task per video of ``videos`` that has none yet."""
         keys = [(m.masklet_id, m.revision) for m in masklets]
         if len(set(keys)) != len(keys):
             raise InvalidInputError("masklets hold the same (masklet_id, revision) twice")
@@ -179,7 +194,7 @@ class LabelStudioReviewUI:
             raise InvalidInputError(f"max_frames must be >= 1, got {max_frames}")
         project = self._find_project(round)
         if project is None:
-            versions = sorted({m.model_version for m in masklets})
+            versions = sorted({m.model_version for m in masklets} | {v.model_version for v in videos})
             with label_studio_errors(f"creating the project of round {round.round_id}", url=self.url):
                 project = self._client.projects.create(
                     title=self._title(round),
@@ -192,8 +207,9 @@ class LabelStudioReviewUI:
                     **({"model_version": versions[0]} if len(versions) == 1 else {}),
                 )
             existing: dict[tuple[int, int], tuple[int, dict[str, Any]]] = {}
+            with_objects: set[int] = set()
         else:
-            existing = self._existing_masklets(project.id)
+            existing, with_objects = self._existing_tasks(project.id)
         if self._webhook_url:
             self._ensure_webhook(project.id)
         if self._frame_storage is not None:
@@ -204,10 +220,12 @@ class LabelStudioReviewUI:
             for m in masklets
             if (m.masklet_id, m.revision) not in existing
         ]
+        object_tasks = [video_to_objects_task(v, round_id=round.round_id, max_frames=max_frames, label=self._label)
+                        for v in videos if v.video_id not in with_objects]
         import_tasks(
             self._client,
             project_id=project.id,
-            tasks=tasks,
+            tasks=tasks + object_tasks,
             url=self.url,
             batch_size=self._batch_size,
             max_batch_bytes=self._max_batch_bytes,
@@ -218,7 +236,7 @@ class LabelStudioReviewUI:
             project_id=int(project.id),
             round_id=round.round_id,
             url=f"{self.url}/projects/{project.id}/data",
-            task_count=len(existing) + len(tasks),
+            task_count=len(existing) + len(with_objects) + len(tasks) + len(object_tasks),
         )
 
     def _ensure_webhook(self, project_id: int) -> None:
@@ -308,6 +326,8 @@ class LabelStudioReviewUI:
         with label_studio_errors(f"reading tasks of project {pid}", url=self.url):
             for task_obj in self._client.tasks.list(project=pid, fields="all", page_size=PAGE_SIZE):
                 task = _dump(task_obj)
+                if is_objects_task(task):
+                    continue
                 for annotation in task.get("annotations") or []:
                     out = parse_annotation(project_id=pid, task=task, annotation=annotation, emails=emails)
                     stamp = out.annotation_updated_at
@@ -318,3 +338,30 @@ class LabelStudioReviewUI:
         reviews.sort(key=lambda r: (r.annotation_updated_at, r.annotation_id))
         rejected.sort(key=lambda r: (r.annotation_updated_at or epoch, r.annotation_id or 0))
         return ReviewBatch(reviews=tuple(reviews), rejected=tuple(rejected))
+
+    @retried("fetching drawn objects")
+    def fetch_new_objects(self, *, project: ReviewProject, seen: AbstractSet[str] = frozenset()) -> ObjectBatch:
+        """Objects drawn on the project's "add objects" tasks whose external id is not in ``seen``
+        (oldest first), the annotations rejected there, and how many of those tasks have no
+        submitted annotation yet."""
+        emails = self._emails()
+        objects: list[DrawnObject] = []
+        rejected: list[RejectedAnnotation] = []
+        pending = 0
+        pid = project.project_id
+        with label_studio_errors(f"reading the add-objects tasks of project {pid}", url=self.url):
+            for task_obj in self._client.tasks.list(project=pid, fields="all", page_size=PAGE_SIZE):
+                task = _dump(task_obj)
+                if not is_objects_task(task):
+                    continue
+                annotations = task.get("annotations") or []
+                pending += not any(not a.get("was_cancelled") for a in annotations)
+                for annotation in annotations:
+                    out = parse_objects_annotation(project_id=pid, task=task, annotation=annotation, emails=emails)
+                    if isinstance(out, RejectedAnnotation):
+                        if out.external_id not in seen:
+                            rejected.append(out)
+                        continue
+                    objects += [o for o in out if o.external_id not in seen]
+        objects.sort(key=lambda o: (o.annotation_updated_at, o.annotation_id, o.external_id))
+        return ObjectBatch(objects=tuple(objects), rejected=tuple(rejected), pending_tasks=pending)

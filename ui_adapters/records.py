@@ -120,6 +120,60 @@ class MaskletForReview:
 
 
 @dataclass(frozen=True)
+class VideoForObjects:
+    """One video of a round whose "add objects" task lets a reviewer draw objects nobody proposed.
+
+    ``frame_indices`` / ``frame_urls`` as in :class:`MaskletForReview`; ``known`` maps a position
+    in those tuples to the union of the masks the round already has on that frame (COCO RLE,
+    shown so the reviewer sees what is covered; positions without one show nothing).
+    """
+
+    video_id: int
+    video_label: str
+    frame_indices: tuple[int, ...]
+    frame_urls: tuple[str, ...]
+    height: int
+    width: int
+    model_version: str
+    known: Mapping[int, CocoRle] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frame_indices", tuple(int(i) for i in self.frame_indices))
+        object.__setattr__(self, "frame_urls", tuple(str(u) for u in self.frame_urls))
+        object.__setattr__(self, "known", MappingProxyType({int(k): _as_rle(v) for k, v in self.known.items()}))
+        n = len(self.frame_indices)
+        if n == 0 or len(self.frame_urls) != n:
+            raise InvalidInputError(f"video {self.video_id}: frame_indices and frame_urls must have the same "
+                                    f"non-zero length, got {n} and {len(self.frame_urls)}")
+        if any(b <= a for a, b in zip(self.frame_indices, self.frame_indices[1:])):
+            raise InvalidInputError(f"video {self.video_id}: frame_indices must be ascending")
+        if any(not 0 <= k < n for k in self.known):
+            raise InvalidInputError(f"video {self.video_id}: known masks on positions outside its {n} frames")
+        if any((m.height, m.width) != (self.height, self.width) for m in self.known.values()):
+            raise InvalidInputError(f"video {self.video_id}: known masks differ from {self.height}x{self.width}")
+
+
+@dataclass(frozen=True)
+class DrawnObject:
+    """An object a reviewer drew on an "add objects" task: one brush region labelled "new object".
+
+    ``external_id`` is ``<annotation external id>:object<k>`` (k = the region's position in the
+    annotation), ``frame_index`` the video frame it was drawn on, ``mask`` the region (COCO RLE).
+    """
+
+    external_id: str
+    project_id: int
+    task_id: int
+    annotation_id: int
+    annotation_updated_at: datetime
+    video_id: int
+    frame_index: int
+    mask: CocoRle
+    reviewer_id: int | None = None
+    reviewer_email: str | None = None
+
+
+@dataclass(frozen=True)
 class S3FrameStorage:
     """An S3 bucket Label Studio reads frames from itself (frame URLs then are ``s3://bucket/key``).
 
@@ -208,6 +262,15 @@ class ReviewBatch(NamedTuple):
         stamps = [r.annotation_updated_at for r in self.reviews]
         stamps += [r.annotation_updated_at for r in self.rejected if r.annotation_updated_at]
         return max(stamps) if stamps else None
+
+
+class ObjectBatch(NamedTuple):
+    """What the "add objects" tasks hold: the drawn objects, the rejected annotations, and how
+    many of those tasks nobody has submitted yet (the round waits for them)."""
+
+    objects: tuple[DrawnObject, ...]
+    rejected: tuple[RejectedAnnotation, ...]
+    pending_tasks: int
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ Contract (every implementation):
   review and never overwrites the old one. The caller persists reviews under a UNIQUE
   ``external_id`` (catalog ``review.external_id``) and passes the batch's ``cursor`` as the next
   ``since``; re-running a sync with the same arguments returns the same batch.
+- ``open_review(..., videos=)`` also adds one "add objects" task per video that has none (a
+  reviewer draws the objects nobody proposed there); ``fetch_new_objects(project=, seen=)``
+  returns the objects drawn on them (:class:`DrawnObject`, external ids ``...:object<k>``, not in
+  ``seen``) and how many of those tasks nobody submitted yet (the round waits for them).
 - ``close_review(project=)`` stops notifications for the project and marks it closed; reviews
   already submitted stay fetchable.
 """
@@ -23,7 +27,14 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from ui_adapters.records import MaskletForReview, ReviewBatch, ReviewProject, ReviewRound
+from ui_adapters.records import (
+    MaskletForReview,
+    ObjectBatch,
+    ReviewBatch,
+    ReviewProject,
+    ReviewRound,
+    VideoForObjects,
+)
 
 
 @runtime_checkable
@@ -33,9 +44,14 @@ class ReviewUI(Protocol):
     name: str
 
     def open_review(
-        self, *, round: ReviewRound, masklets: Sequence[MaskletForReview], max_frames: int
+        self, *, round: ReviewRound, masklets: Sequence[MaskletForReview], max_frames: int,
+        videos: Sequence[VideoForObjects] = (),
     ) -> ReviewProject:
-        """Create (or extend) the round's review project with one task per masklet."""
+        """Create (or extend) the round's review project with one task per masklet (and video)."""
+        ...
+
+    def fetch_new_objects(self, *, project: ReviewProject, seen: AbstractSet[str] = frozenset()) -> ObjectBatch:
+        """Objects drawn on the "add objects" tasks, minus ``seen`` ids, and the tasks still pending."""
         ...
 
     def fetch_reviews(

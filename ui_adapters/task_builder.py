@@ -1,4 +1,5 @@
-"""Masklet -> Label Studio task with a brush prediction per shown frame.
+"""Masklet -> Label Studio task with a brush prediction per shown frame (and a video's "add
+objects" task: :func:`video_to_objects_task`).
 
 A task's ``data`` (the contract with :mod:`ui_adapters.annotation_parser`)::
 
@@ -29,8 +30,8 @@ from pycocotools import mask as mask_utils
 
 from ui_adapters.brush_rle import binary_mask_to_rle
 from ui_adapters.errors import InvalidInputError
-from ui_adapters.label_config import BRUSH_TAG, DEFAULT_LABEL, FRAMES_TAG
-from ui_adapters.records import CocoRle, MaskletForReview
+from ui_adapters.label_config import BRUSH_TAG, DEFAULT_LABEL, FRAMES_TAG, NEW_OBJECT_LABEL
+from ui_adapters.records import CocoRle, MaskletForReview, VideoForObjects
 
 CHECK_FIRST = 3  # lowest-scored shown frames the header names first (page in the clip, video frame)
 TO_REVIEW = "to review"  # review_status of a task that still needs a decision
@@ -143,3 +144,45 @@ def masklet_to_task(
         "result": results,
     }
     return {"data": data, "predictions": [prediction]}
+
+
+OBJECTS_KIND = "add_objects"  # data["kind"] of a video's "add objects" task
+
+
+def video_to_objects_task(video: VideoForObjects, *, round_id: int, max_frames: int,
+                          label: str = DEFAULT_LABEL) -> dict[str, Any]:
+    """The import payload of one video's "add objects" task.
+
+    ``data``: kind (:data:`OBJECTS_KIND`), video_id, video, frames, frame_indices, height, width,
+    round_id, model_version, context, n_frames, thumbnail, review_status. The prediction shows,
+    per shown frame, the union of the masks the round already has there (label ``label``, no score).
+    """
+    shown = select_frames(len(video.frame_indices), max_frames)
+    frames = [video.frame_indices[k] for k in shown]
+    results = [
+        brush_result(mask=coco_to_mask(video.known[k]), item_index=pos, score=None, label=label, frame=frames[pos])
+        for pos, k in enumerate(shown) if k in video.known
+    ]
+    sub = "" if len(shown) == len(video.frame_indices) else f" ({len(shown)} of {len(video.frame_indices)} frames shown)"
+    pages = " ".join(f"{pos + 1}:{f}" for pos, f in enumerate(frames))
+    context = (
+        f"Video {video.video_label} | ADD OBJECTS: brush each object no masklet covers as '{NEW_OBJECT_LABEL}' on one "
+        f"frame (one region per object), then submit; submit empty if nothing is missing | model "
+        f"{video.model_version} | shown in {label!r}: the round's masks | page:frame {pages}{sub}"
+    )
+    data = {
+        "kind": OBJECTS_KIND,
+        "video_id": video.video_id,
+        "video": video.video_label,
+        "frames": [video.frame_urls[k] for k in shown],
+        "frame_indices": frames,
+        "height": video.height,
+        "width": video.width,
+        "round_id": round_id,
+        "model_version": video.model_version,
+        "context": context,
+        "n_frames": len(video.frame_indices),
+        "thumbnail": video.frame_urls[shown[0]],
+        "review_status": TO_REVIEW,
+    }
+    return {"data": data, "predictions": [{"model_version": video.model_version, "result": results}]}

@@ -125,12 +125,17 @@ def advance_round(ws: Workspace, round_id: int, *, reviewer: str, cfg: CycleConf
             )
 
             ui = ui if ui is not None else review_ui(ws)
-            if get_round(ws.catalog, round_id).label_studio_project_id is not None:
-                sync_round_reviews(ws, round_id, ui)
+            opened = get_round(ws.catalog, round_id).label_studio_project_id is not None
+            pending = sync_round_reviews(ws, round_id, ui).objects_pending if opened else 0
             if _undecided(ws, round_id)[1]:
                 set_round_status(ws.catalog, round_id, RoundStatus.REFINING, **ws.who)
                 call(refine_round, ws, round_id)
-            if any(_undecided(ws, round_id)):
+            # people still have work: undecided masklets, or "add objects" tasks nobody submitted
+            # (a round that proposed nothing opens with those alone)
+            if not opened or pending or any(_undecided(ws, round_id)):
+                if not opened and not len(round_masklets(ws.catalog, round_id)):
+                    _note(step, f"round {round_id}: the model proposed 0 masklets; the review opens with an "
+                                "'add objects' task per video, to draw the objects it missed")
                 open_round_review(ws, round_id, ui)
                 return RoundOutcome(round_id, rnd.dataset, get_round(ws.catalog, round_id).status, None)
             close_round_review(ws, round_id, ui)

@@ -1,10 +1,14 @@
 """Review through a review UI (Label Studio): open a round's project, sync reviews, close it.
 
 open: every ``in_review`` masklet revision of the round becomes a task (reopening adds only new
-revisions, e.g. refined ones). sync: stateless and idempotent -- reviews whose external id the
+revisions, e.g. refined ones), and every video of the round gets one "add objects" task showing
+the round's masks, where a reviewer draws the objects nobody proposed (a round that proposed
+nothing still opens with those). sync: stateless and idempotent -- reviews whose external id the
 catalog already holds are skipped; each new one is recorded with its corrections
-(flows/cycle/verdicts.py), then unsatisfactory masklets are refined and reopened. The round's
-state follows: in_review -> refining -> in_review; it never waits for people.
+(flows/cycle/verdicts.py); each drawn object becomes a manual masklet in review through
+:func:`flows.cycle.add_object.add_object` (idempotent per drawing), tracked by the round's model;
+then unsatisfactory masklets are refined and everything new is reopened. The round's state
+follows: in_review -> refining -> in_review; it never waits for people.
 """
 
 from __future__ import annotations
@@ -12,17 +16,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from flows.cycle.add_object import add_object
 from flows.cycle.verdicts import record_verdict
 from flows.cycle.workspace import Workspace
 from flows.errors import ConflictError
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.reviews import review_external_ids
-from storage.catalog.rounds import get_round, round_masklets, set_round_project, set_round_status
-from storage.masks.rle import decode_rle
+from storage.catalog.rounds import (
+    get_round,
+    round_masklets,
+    round_videos,
+    set_round_project,
+    set_round_status,
+)
+from storage.masks.rle import decode_rle, encode_rle
 from storage.records import MaskletStatus, RoundStatus
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from storage.records import VideoRef
+    from ui_adapters.records import VideoForObjects
     from ui_adapters.review_ui import ReviewUI
 
 
@@ -34,6 +50,8 @@ class SyncResult:
     recorded: int
     skipped: int
     rejected: int
+    objects_added: int = 0
+    objects_pending: int = 0  # "add objects" tasks nobody has submitted yet
 
 
 def review_ui(ws: Workspace) -> ReviewUI:
@@ -67,6 +85,31 @@ def _video_label(video: VideoRef) -> str:
     return f"{video.dataset} video {video.id} ({video.sha256[:8]})"
 
 
+def _video_for_objects(ws: Workspace, video: VideoRef, masklets: pd.DataFrame, model_label: str) -> VideoForObjects:
+    """A video's "add objects" task input: its shown frames and, on each, the union of the round's
+    masks there (masklets in review or accepted)."""
+    from flows.cycle.media import load_blob
+    from ui_adapters.records import VideoForObjects
+    from ui_adapters.task_builder import select_frames
+
+    frames = select_frames(video.n_frames, ws.settings.review_max_frames)
+    position = {f: k for k, f in enumerate(frames)}
+    union: dict[int, np.ndarray] = {}
+    live = masklets[(masklets["video_id"] == video.id)
+                    & masklets["status"].isin([MaskletStatus.IN_REVIEW, MaskletStatus.ACCEPTED])]
+    for row in live.itertuples():
+        blob = load_blob(ws.store, row.blob_key)
+        for f, rle in zip(blob.frame_indices, blob.rles):
+            if f in position:
+                mask = decode_rle(rle).astype(bool)
+                union[position[f]] = union[position[f]] | mask if position[f] in union else mask
+    return VideoForObjects(
+        video_id=video.id, video_label=_video_label(video), frame_indices=tuple(frames),
+        frame_urls=tuple(_frame_url(ws, video.frame_key(f)) for f in frames), height=video.height,
+        width=video.width, model_version=model_label,
+        known={k: encode_rle(m) for k, m in union.items() if m.any()})
+
+
 def _frame_url(ws: Workspace, key: str) -> str:
     return f"s3://{ws.settings.s3_bucket}/{key}" if ws.settings.uses_s3 else ws.store.presigned_url(key)
 
@@ -82,7 +125,8 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
     model = model_by_id(ws.catalog, rnd.model_version_id) if rnd.model_version_id else None
     label = f"{model.ref.name}@{model.ref.version}" if model else "unknown"
     items = []
-    for row in round_masklets(ws.catalog, round_id).itertuples():
+    masklets = round_masklets(ws.catalog, round_id)
+    for row in masklets.itertuples():
         if row.status != MaskletStatus.IN_REVIEW:
             continue
         video = ws.catalog.get_video(int(row.video_id))
@@ -92,8 +136,9 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
             frame_indices=blob.frame_indices, frame_urls=tuple(_frame_url(ws, video.frame_key(f))
                                                                for f in blob.frame_indices),
             masks=blob.rles, scores=blob.scores, model_version=label))
+    videos = [_video_for_objects(ws, ws.catalog.get_video(v), masklets, label) for v in round_videos(ws.catalog, round_id)]
     project = ui.open_review(round=ReviewRound(round_id=round_id, title=rnd.dataset), masklets=items,
-                             max_frames=ws.settings.review_max_frames)
+                             max_frames=ws.settings.review_max_frames, videos=videos)
     set_round_project(ws.catalog, round_id, project.project_id, **ws.who)
     set_round_status(ws.catalog, round_id, RoundStatus.IN_REVIEW, **ws.who, details={"tasks": project.task_count})
     return project.project_id
@@ -126,7 +171,15 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult
             regions_changed=review.regions_changed, seconds=float(review.seconds or 0.0))
         recorded += int(created)
         skipped += int(not created)
-    return SyncResult(round_id=round_id, recorded=recorded, skipped=skipped, rejected=len(batch.rejected))
+    drawn = ui.fetch_new_objects(project=project)
+    added = 0
+    for obj in drawn.objects:
+        mask = decode_rle(obj.mask.to_dict()).astype(bool)
+        added += int(add_object(ws, video_id=obj.video_id, frame=obj.frame_index, mask=mask,
+                                round_id=round_id).created)
+    return SyncResult(round_id=round_id, recorded=recorded, skipped=skipped,
+                      rejected=len(batch.rejected) + len(drawn.rejected), objects_added=added,
+                      objects_pending=drawn.pending_tasks)
 
 
 def close_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> None:

@@ -185,3 +185,36 @@ def test_the_task_list_shows_what_needs_a_decision(stack, label_studio_client: L
 
 def _tasks_by_masklet_all(client: LabelStudio, project_id: int) -> list[dict[str, Any]]:
     return [t.model_dump(mode="json") for t in client.tasks.list(project=project_id, fields="all")]
+
+
+def test_a_reviewer_draws_a_missed_object_on_the_add_objects_task(stack, label_studio_client: LabelStudio) -> None:  # type: ignore[no-untyped-def]
+    """A round with no masklet still opens with one "add objects" task per video (once); a
+    region labelled "new object" comes back as a DrawnObject on its video frame; the task stops
+    being pending once submitted."""
+    from ui_adapters.records import VideoForObjects
+
+    client = label_studio_client
+    ui = LabelStudioReviewUI(url=stack.label_studio_url, token=stack.label_studio_token)
+    rnd = ReviewRound(round_id=9003, title="objects")
+    video = VideoForObjects(video_id=31, video_label="ds video 31 (feedbeef)", frame_indices=(0, 5, 10),
+                            frame_urls=("http://frames.invalid/0.png", "http://frames.invalid/5.png",
+                                        "http://frames.invalid/10.png"), height=H, width=W, model_version="m@1")
+    project = ui.open_review(round=rnd, masklets=[], max_frames=8, videos=[video])
+    assert project.task_count == 1
+    assert ui.open_review(round=rnd, masklets=[], max_frames=8, videos=[video]).task_count == 1
+    (task,) = [t.model_dump(mode="json") for t in client.tasks.list(project=project.project_id, fields="all")]
+    assert task["data"]["kind"] == "add_objects" and task["data"]["video_id"] == 31
+    before = ui.fetch_new_objects(project=project)
+    assert before.objects == () and before.pending_tasks == 1
+    assert ui.fetch_reviews(project=project) == ((), ())  # an objects task is not a masklet review
+
+    drawn = box_mask(H, W, 6, 8, 7)
+    region = edit_result(drawn, 1)
+    region["value"]["brushlabels"] = ["new object"]
+    client.annotations.create(id=task["id"], result=[region], lead_time=20.0)
+    after = ui.fetch_new_objects(project=project)
+    assert after.pending_tasks == 0 and after.rejected == ()
+    (obj,) = after.objects
+    assert (obj.video_id, obj.frame_index, obj.task_id) == (31, 5, task["id"])
+    assert np.array_equal(coco_to_mask(obj.mask), drawn)
+    assert ui.fetch_new_objects(project=project, seen={obj.external_id}).objects == ()

@@ -14,7 +14,7 @@ from flows.cycle.create_round import plan_round
 from storage.catalog.reviews import round_reviews
 from storage.catalog.rounds import get_round, round_masklets
 from storage.masks.rle import encode_rle
-from ui_adapters.records import CocoRle, Review, ReviewBatch, ReviewProject, Verdict
+from ui_adapters.records import CocoRle, ObjectBatch, Review, ReviewBatch, ReviewProject, Verdict
 
 
 class MemoryReviewUI:
@@ -27,8 +27,9 @@ class MemoryReviewUI:
         self.closed = False
         self.submitted: list[Review] = []
 
-    def open_review(self, *, round, masklets, max_frames):
+    def open_review(self, *, round, masklets, max_frames, videos=()):
         self.opened += [(m.masklet_id, m.revision) for m in masklets if (m.masklet_id, m.revision) not in self.opened]
+        self.object_videos = [v.video_id for v in videos]
         self.items = {m.masklet_id: m for m in masklets}
         return ReviewProject(ui=self.name, project_id=7, round_id=round.round_id, url="mem://7",
                              task_count=len(self.opened))
@@ -44,6 +45,9 @@ class MemoryReviewUI:
 
     def fetch_reviews(self, *, project, since=None, seen=frozenset()):
         return ReviewBatch(reviews=tuple(r for r in self.submitted if r.external_id not in seen), rejected=())
+
+    def fetch_new_objects(self, *, project, seen=frozenset()):
+        return ObjectBatch(objects=(), rejected=(), pending_tasks=0)  # every "add objects" task submitted empty
 
     def close_review(self, *, project) -> None:
         self.closed = True

@@ -122,3 +122,44 @@ def test_no_edit_means_no_regions_changed() -> None:
     result = list(task["predictions"][0]["result"]) + [verdict_result("satisfactory")]
     review = parse_annotation(project_id=5, task=task, annotation=_annotation(result))
     assert isinstance(review, Review) and review.frames_edited == () and review.regions_changed == 0
+
+
+def _objects_task() -> dict[str, Any]:
+    from ui_adapters.records import VideoForObjects
+    from ui_adapters.task_builder import mask_to_coco, video_to_objects_task
+
+    video = VideoForObjects(video_id=4, video_label="ds video 4 (abcd)", frame_indices=(0, 3, 6), frame_urls=("a", "b", "c"),
+                            height=24, width=32, model_version="m@1", known={1: mask_to_coco(box_mask(24, 32, 2, 2, 5))})
+    task = video_to_objects_task(video, round_id=2, max_frames=8)
+    task["id"] = 50
+    return task
+
+
+def test_an_objects_task_shows_the_known_masks_and_asks_for_new_objects() -> None:
+    task = _objects_task()
+    assert task["data"]["kind"] == "add_objects" and task["data"]["video_id"] == 4
+    assert task["data"]["frame_indices"] == [0, 3, 6] and "ADD OBJECTS" in task["data"]["context"]
+    (known,) = task["predictions"][0]["result"]
+    assert known["item_index"] == 1 and known["value"]["brushlabels"] == ["masklet"]
+
+
+def test_each_new_object_region_is_one_drawn_object_on_its_frame() -> None:
+    from ui_adapters.annotation_parser import parse_objects_annotation
+
+    task = _objects_task()
+    a, b = box_mask(24, 32, 10, 10, 4), box_mask(24, 32, 0, 20, 3)
+    first, second = edit_result(a, 0), edit_result(b, 2)
+    for r in (first, second):
+        r["value"]["brushlabels"] = ["new object"]
+    result = [task["predictions"][0]["result"][0], first, second, edit_result(box_mask(24, 32, 0, 0, 2), 1)]
+    drawn = parse_objects_annotation(project_id=5, task=task, annotation=_annotation(result), emails={3: "r@x.org"})
+    assert [(o.video_id, o.frame_index, o.reviewer_email) for o in drawn] == [(4, 0, "r@x.org"), (4, 6, "r@x.org")]
+    assert np.array_equal(coco_to_mask(drawn[0].mask), a) and np.array_equal(coco_to_mask(drawn[1].mask), b)
+    assert drawn[0].external_id == "label-studio:5:77:2026-11-21T10:05:00.123456+00:00:object0"
+    assert parse_objects_annotation(project_id=5, task=task, annotation=_annotation([])) == []
+    # a masklet review never reads an objects task as a review
+    out = parse_annotation(project_id=5, task=task, annotation=_annotation([verdict_result("satisfactory")]))
+    assert isinstance(out, RejectedAnnotation) and "add-objects task" in out.reason
+    first["original_width"] = 31
+    bad = parse_objects_annotation(project_id=5, task=task, annotation=_annotation([first]))
+    assert isinstance(bad, RejectedAnnotation) and "24x31" in bad.reason
