@@ -122,10 +122,14 @@ class LabelStudioReviewUI:
         return f"maskloop r{round.round_id}: {round.title}"[:TITLE_MAX]
 
     def _find_project(self, round: ReviewRound) -> Any | None:
+        """The round's project: its title prefix and, when the round has a description, that
+        description too (so a project left by another catalog's round of the same number, on a
+        Label Studio that outlived its catalog, is never reused)."""
         prefix = f"maskloop r{round.round_id}:"
         with label_studio_errors("listing projects", url=self.url):
             for project in self._client.projects.list(page_size=PAGE_SIZE):
-                if (project.title or "").startswith(prefix):
+                if (project.title or "").startswith(prefix) and (
+                        not round.description or (project.description or "") == round.description):
                     return project
         return None
 

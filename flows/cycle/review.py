@@ -137,7 +137,12 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
                                                                for f in blob.frame_indices),
             masks=blob.rles, scores=blob.scores, model_version=label))
     videos = [_video_for_objects(ws, ws.catalog.get_video(v), masklets, label) for v in round_videos(ws.catalog, round_id)]
-    project = ui.open_review(round=ReviewRound(round_id=round_id, title=rnd.dataset), masklets=items,
+    # the description names this catalog's round (its creation time), so a project left by another
+    # catalog's round of the same number is never reused
+    described = (f"maskloop annotation round {round_id} of {rnd.dataset!r}, created "
+                 f"{rnd.created_at.isoformat(timespec='microseconds')}")
+    project = ui.open_review(round=ReviewRound(round_id=round_id, title=rnd.dataset, description=described),
+                             masklets=items,
                              max_frames=ws.settings.review_max_frames, videos=videos)
     set_round_project(ws.catalog, round_id, project.project_id, **ws.who)
     set_round_status(ws.catalog, round_id, RoundStatus.IN_REVIEW, **ws.who, details={"tasks": project.task_count})

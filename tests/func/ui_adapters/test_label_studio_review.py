@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Any
 
 import httpx
@@ -157,7 +158,7 @@ def test_the_task_list_shows_what_needs_a_decision(stack, label_studio_client: L
     second view."""
     client = label_studio_client
     ui = LabelStudioReviewUI(url=stack.label_studio_url, token=stack.label_studio_token)
-    rnd = ReviewRound(round_id=9002, title="task list")
+    rnd = ReviewRound(round_id=9002, title="task list", description=f"task list {uuid.uuid4()}")  # never reused
     project = ui.open_review(round=rnd, masklets=[make_masklet(201, 4), make_masklet(202, 4)], max_frames=8)
     tasks = _tasks_by_masklet(client, project.project_id)
     client.annotations.create(id=tasks[202]["id"], result=[verdict_result("satisfactory")], lead_time=3.0)
@@ -195,7 +196,7 @@ def test_a_reviewer_draws_a_missed_object_on_the_add_objects_task(stack, label_s
 
     client = label_studio_client
     ui = LabelStudioReviewUI(url=stack.label_studio_url, token=stack.label_studio_token)
-    rnd = ReviewRound(round_id=9003, title="objects")
+    rnd = ReviewRound(round_id=9003, title="objects", description=f"objects {uuid.uuid4()}")  # never reused
     video = VideoForObjects(video_id=31, video_label="ds video 31 (feedbeef)", frame_indices=(0, 5, 10),
                             frame_urls=("http://frames.invalid/0.png", "http://frames.invalid/5.png",
                                         "http://frames.invalid/10.png"), height=H, width=W, model_version="m@1")
@@ -218,3 +219,13 @@ def test_a_reviewer_draws_a_missed_object_on_the_add_objects_task(stack, label_s
     assert (obj.video_id, obj.frame_index, obj.task_id) == (31, 5, task["id"])
     assert np.array_equal(coco_to_mask(obj.mask), drawn)
     assert ui.fetch_new_objects(project=project, seen={obj.external_id}).objects == ()
+
+
+def test_a_project_of_another_catalogs_round_is_never_reused(stack) -> None:  # type: ignore[no-untyped-def]
+    """Same round number, another description (another catalog's round): a new project."""
+    ui = LabelStudioReviewUI(url=stack.label_studio_url, token=stack.label_studio_token)
+    a = ui.open_review(round=ReviewRound(round_id=9004, title="a", description=f"a {uuid.uuid4()}"),
+                       masklets=[make_masklet(301, 2)], max_frames=8)
+    b = ui.open_review(round=ReviewRound(round_id=9004, title="b", description=f"b {uuid.uuid4()}"),
+                       masklets=[make_masklet(301, 2)], max_frames=8)
+    assert a.project_id != b.project_id and b.task_count == 1
