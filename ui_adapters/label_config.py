@@ -2,7 +2,8 @@
 
 Layout (names are the contract between the task builder and the annotation parser):
 
-- ``<Header value="$context"/>``: video, masklet, frame numbers, model and scores as text.
+- ``<Header value="$context"/>``: video, masklet, frame numbers, model and scores as text; the
+  verdict choices come next, above the frames, so they are on screen without scrolling.
 - ``<Image name="frames" valueList="$frames"/>``: the masklet's frames as a paginated clip.
 - ``<BrushLabels name="mask" toName="frames">``: one brush region per frame (``item_index``),
   label "masklet"; on an "add objects" task (one per video), each region labelled "new object" is
@@ -23,6 +24,9 @@ BRUSH_TAG = "mask"
 VERDICT_TAG = "verdict"
 DEFAULT_LABEL = "masklet"
 NEW_OBJECT_LABEL = "new object"
+#: Brush colours: cyan and yellow stay visible on red tissue and on natural images alike.
+MASKLET_COLOR = "#00c2ff"
+NEW_OBJECT_COLOR = "#ffd60a"
 
 #: What each verdict means, as SAM 2's annotators were told (arXiv 2408.00714, Sec. 5.1).
 VERDICT_DEFINITIONS: dict[str, str] = {
@@ -40,7 +44,8 @@ CHOICE_TO_VERDICT: dict[str, Verdict] = {
 }
 
 
-def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30", new_color: str = "#34c759") -> str:
+def build_label_config(*, label: str = DEFAULT_LABEL, color: str = MASKLET_COLOR,
+                       new_color: str = NEW_OBJECT_COLOR) -> str:
     """The project's XML labeling config; ``label`` names the brush label of every masklet."""
     choices = "\n".join(
         f"    <Choice value={quoteattr(value)} hint={quoteattr(VERDICT_DEFINITIONS[value])}/>"
@@ -48,17 +53,17 @@ def build_label_config(*, label: str = DEFAULT_LABEL, color: str = "#ff3b30", ne
     )
     return f"""<View>
   <Header value="$context" size="5"/>
+  <Header value="Masklet task: one verdict on the whole masklet (edit wrong frames with the brush or
+          eraser first). Add-objects task: no verdict, brush each missed object as 'new object'."
+          size="6"/>
+  <Choices name="{VERDICT_TAG}" toName="{FRAMES_TAG}" choice="single" showInline="true">
+{choices}
+  </Choices>
   <Image name="{FRAMES_TAG}" valueList="$frames" zoom="true" zoomControl="true"/>
   <BrushLabels name="{BRUSH_TAG}" toName="{FRAMES_TAG}">
     <Label value={quoteattr(label)} background={quoteattr(color)}/>
     <Label value={quoteattr(NEW_OBJECT_LABEL)} background={quoteattr(new_color)}/>
   </BrushLabels>
-  <Header value="Masklet task: one verdict on the whole masklet (edit frames with the brush/eraser if
-          needed). Add-objects task: no verdict, brush each missed object as 'new object'."
-          size="6"/>
-  <Choices name="{VERDICT_TAG}" toName="{FRAMES_TAG}" choice="single" showInline="true">
-{choices}
-  </Choices>
 </View>"""
 
 

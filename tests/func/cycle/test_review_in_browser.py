@@ -25,7 +25,7 @@ Screenshots in tmp_path: ``review.png`` (the task as opened: the breadcrumb "mas
 task), the annotation tab "admin@..." (Label Studio's draft, pre-filled from the prediction) next
 to the prediction tab "<model>@1 · <mean score as %>", the header text wrapping over three lines,
 the pager "1 of 6", the 96 px frame scaled up to the view's width (about 800 px, blurred) with the
-red masklet brush (#ff3b30 at 60 % opacity) on the object, the tool bar with the brush tool already
+cyan masklet brush (MASKLET_COLOR at 60 % opacity) on the object, the tool bar with the brush tool already
 selected, the Info panel and the Regions panel listing six regions all named "masklet" with a
 score, one per page, though only page 1's is drawn), ``verdicts.png`` (scrolled down: the label
 chips "masklet" and "new object", the verdict header and the three choices with hotkey
@@ -64,11 +64,11 @@ from storage.catalog.catalog import Catalog
 from storage.catalog.reviews import round_reviews
 from storage.catalog.rounds import round_masklets
 from ui_adapters.brush_rle import rle_to_mask
-from ui_adapters.label_config import CHOICE_TO_VERDICT
+from ui_adapters.label_config import CHOICE_TO_VERDICT, MASKLET_COLOR
 
 NEEDED = ("postgres", "s3", "label-studio")
 SIZE, FRAMES = 96, 6
-LABEL_RGB = (0xFF, 0x3B, 0x30)  # the brush label's color (ui_adapters/label_config.py)
+LABEL_RGB = tuple(bytes.fromhex(MASKLET_COLOR[1:]))  # the brush label's color
 
 #: The frame <img> of the labeling view (Label Studio's <Image> tag renders one per shown page).
 IMG = ".lsf-image img"
