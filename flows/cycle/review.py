@@ -18,6 +18,7 @@ from flows.errors import ConflictError
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.reviews import review_external_ids
 from storage.catalog.rounds import get_round, round_masklets, set_round_project, set_round_status
+from storage.catalog.videos import get_video
 from storage.masks.rle import decode_rle
 from storage.records import MaskletStatus, RoundStatus
 
@@ -78,7 +79,7 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
     for row in round_masklets(ws.catalog, round_id).itertuples():
         if row.status != MaskletStatus.IN_REVIEW:
             continue
-        video = ws.catalog.get_video(int(row.video_id))
+        video = get_video(ws.catalog, int(row.video_id))
         blob = load_blob(ws.store, row.blob_key)
         items.append(MaskletForReview(
             masklet_id=int(row.masklet_id), revision=int(row.revision), video_label=f"video {video.id}",
@@ -109,7 +110,7 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult
         if row is None or int(review.revision) != int(row.revision) or row.status != MaskletStatus.IN_REVIEW:
             skipped += 1  # a review of an older revision, or of a masklet decided already
             continue
-        video = ws.catalog.get_video(int(row.video_id))
+        video = get_video(ws.catalog, int(row.video_id))
         corrections = {int(f): decode_rle(rle.to_dict()) for f, rle in review.corrections.items()}
         created = record_verdict(
             ws, masklet_id=int(row.masklet_id), revision=int(row.revision), video=video, blob_key=row.blob_key,

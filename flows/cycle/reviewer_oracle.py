@@ -35,9 +35,11 @@ from flows.cycle.workspace import Workspace
 from flows.errors import NotFoundError
 from flows.orchestration.gpu_slot import gpu_slot
 from model.metrics.click_annotator import CostModel
+from storage.catalog.masklets import add_masklet, list_masklets
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.reviews import apply_review
 from storage.catalog.rounds import get_round, round_masklets, round_videos
+from storage.catalog.videos import get_video
 from storage.records import STATUS_OF_VERDICT, MaskletOrigin, MaskletStatus, Verdict, VideoRef
 
 if TYPE_CHECKING:
@@ -61,7 +63,7 @@ class OraclePass:
 
 def ground_truth(ws: Workspace, video: VideoRef) -> dict[int, np.ndarray]:
     """Ground-truth masklet id -> bool [T, H, W] of a video; NotFoundError when it has none."""
-    gt = ws.catalog.list_masklets(video_id=video.id, origin=MaskletOrigin.GROUND_TRUTH, status=MaskletStatus.ACCEPTED)
+    gt = list_masklets(ws.catalog, video_id=video.id, origin=MaskletOrigin.GROUND_TRUTH, status=MaskletStatus.ACCEPTED)
     if gt.empty:
         raise NotFoundError(f"video {video.id} has no ground-truth masklets; the oracle reviewer needs them "
                             "(import DAVIS/SA-V annotations, or review in Label Studio)")
@@ -85,10 +87,10 @@ def _draw(ws: Workspace, *, round_id: int, video: VideoRef, frames_of: Callable[
         kept = covered_frames(masks, {d.frame_index})
         stored = store_masks(ws.store, video_sha256=video.sha256, masks=masks, frames=kept,
                              scores=[float(scores[d.gt_id][f]) for f in kept])
-        mid = ws.catalog.add_masklet(video_id=video.id, origin=MaskletOrigin.MANUAL, blob_key=stored.blob_key,
-                                     blob_sha256=stored.blob_sha256, frame_indices=stored.frame_indices,
-                                     scores=stored.scores, status=MaskletStatus.IN_REVIEW, source="reviewer",
-                                     round_id=round_id, **ws.who)
+        mid = add_masklet(ws.catalog, video_id=video.id, origin=MaskletOrigin.MANUAL, blob_key=stored.blob_key,
+                          blob_sha256=stored.blob_sha256, frame_indices=stored.frame_indices,
+                          scores=stored.scores, status=MaskletStatus.IN_REVIEW, source="reviewer",
+                          round_id=round_id, **ws.who)
         apply_review(ws.catalog, masklet_id=mid, revision=1, reviewer=REVIEWER, verdict=Verdict.SATISFACTORY,
                      new_status=MaskletStatus.IN_REVIEW, external_id=f"oracle:r{round_id}:m{mid}:draw", frames_edited=1,
                      clicks=d.clicks, seconds=COST.seconds(frames=1, clicks=d.clicks, drawn=int(d.drawn)),
@@ -116,7 +118,7 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
 
     counts = {"reviewed": 0, "accepted": 0, "rejected": 0, "needs_fix": 0, "manual": 0}
     for video_id in videos:
-        video = ws.catalog.get_video(video_id)
+        video = get_video(ws.catalog, video_id)
         gt = ground_truth(ws, video)
         rows = {int(r.masklet_id): r for r in live[live["video_id"] == video_id].itertuples()}
         proposals = {mid: masklet_masks(ws.store, r.blob_key, video.n_frames) for mid, r in rows.items()}
