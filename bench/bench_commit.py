@@ -2,7 +2,7 @@
 
 For each size a fresh database is bulk-loaded (storage.catalog.synthetic.bulk_fill: every masklet
 accepted and already in version 1, 100 masklets per video), then the SAME change is made through
-the Catalog facade (400 new accepted masklets, 300 new revisions of members, 300 members rejected)
+the catalog functions (400 new accepted masklets, 300 new revisions of members, 300 members rejected)
 and ``commit_version`` is timed (writing the delta manifest to memory), after one untimed warm-up
 commit of 10 masklets. Repeated ``--repeats``
 times per size with a fresh change each time; the median is reported, in milliseconds.
@@ -95,6 +95,7 @@ def filled_catalog(url: str, masklets: int, *, dataset: str = "bench"):
 
 def make_change(catalog, *, first_masklet: int, n_videos: int, round_no: int) -> None:
     """The same 1,000-masklet change: 400 new accepted, 300 revised members, 300 rejected members."""
+    from storage.catalog.masklets import add_revision, set_masklet_status
     from storage.catalog.synthetic import add_masklets, fake_sha
     from storage.records import blob_key
 
@@ -104,27 +105,29 @@ def make_change(catalog, *, first_masklet: int, n_videos: int, round_no: int) ->
     base = first_masklet + round_no * 600
     for k in range(300):
         sha = fake_sha(f"rev/{round_no}/{k}")
-        catalog.add_revision(base + k, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1), scores=(1, 1),
-                             source="reviewer", **WHO)
+        add_revision(catalog, base + k, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1), scores=(1, 1),
+                     source="reviewer", **WHO)
     for k in range(300, 600):
-        catalog.set_masklet_status(base + k, "rejected", **WHO)
+        set_masklet_status(catalog, base + k, "rejected", **WHO)
 
 
 def time_commits(url: str, masklets: int, repeats: int) -> list[float]:
     from storage.catalog.synthetic import MemoryBlobs, add_masklets
+    from storage.versions.commit import commit_version
+    from storage.versions.members import list_versions
 
     catalog = filled_catalog(url, masklets)
     try:
         n_videos = max(1, masklets // 100)
         add_masklets(catalog, 1, 10, status="accepted", tag="warm-up", **WHO)  # untimed: warms caches and plans
-        catalog.commit_version("bench", message="warm-up", manifest_writer=MemoryBlobs(), **WHO)
+        commit_version(catalog, "bench", message="warm-up", manifest_writer=MemoryBlobs(), **WHO)
         times = []
         for r in range(repeats):
             make_change(catalog, first_masklet=1, n_videos=n_videos, round_no=r)
             t0 = time.perf_counter()
-            ref = catalog.commit_version("bench", message=f"change {r}", manifest_writer=MemoryBlobs(), **WHO)
+            ref = commit_version(catalog, "bench", message=f"change {r}", manifest_writer=MemoryBlobs(), **WHO)
             times.append((time.perf_counter() - t0) * 1000)
-            info = catalog.list_versions("bench").iloc[-1]
+            info = list_versions(catalog, "bench").iloc[-1]
             assert (info.n_added, info.n_updated, info.n_removed) == (400, 300, 300), info
             print(f"  {masklets:>9,} masklets  commit {ref.name}: {times[-1]:8.1f} ms", flush=True)
         return times

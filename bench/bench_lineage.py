@@ -29,25 +29,29 @@ MODEL_ANCHOR_MS = 32.0  # anchors.md: upstream of one model
 
 
 def _history(catalog, n_masklets: int, rng: random.Random) -> None:
+    from storage.catalog.masklets import add_revision
+    from storage.catalog.registry import add_training_run, register_model
+    from storage.catalog.reviews import add_review
     from storage.catalog.synthetic import MemoryBlobs, fake_sha
     from storage.records import blob_key
+    from storage.versions.commit import commit_version
 
     sample = rng.sample(range(1, n_masklets + 1), 200)
     for i, mid in enumerate(sample):
-        catalog.add_review(masklet_id=mid, revision=1, reviewer=f"r{i % 5}", verdict="unsatisfactory", clicks=4,
-                           seconds=20.0, external_id=f"b-{mid}-1", **WHO)
+        add_review(catalog, masklet_id=mid, revision=1, reviewer=f"r{i % 5}", verdict="unsatisfactory", clicks=4,
+                   seconds=20.0, external_id=f"b-{mid}-1", **WHO)
         sha = fake_sha(f"fix/{mid}")
-        catalog.add_revision(mid, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1), scores=(1, 1),
-                             source="reviewer", **WHO)
-        catalog.add_review(masklet_id=mid, revision=2, reviewer=f"r{i % 5}", verdict="satisfactory", seconds=8.0,
-                           external_id=f"b-{mid}-2", **WHO)
-    catalog.commit_version("bench", message="reviewed sample", manifest_writer=MemoryBlobs(), **WHO)
-    model_id, _ = catalog.register_model(name="seg", backend="sam2", uri="builtin:tiny-cpu", **WHO)
+        add_revision(catalog, mid, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1), scores=(1, 1),
+                     source="reviewer", **WHO)
+        add_review(catalog, masklet_id=mid, revision=2, reviewer=f"r{i % 5}", verdict="satisfactory", seconds=8.0,
+                   external_id=f"b-{mid}-2", **WHO)
+    commit_version(catalog, "bench", message="reviewed sample", manifest_writer=MemoryBlobs(), **WHO)
+    model_id, _ = register_model(catalog, name="seg", backend="sam2", uri="builtin:tiny-cpu", **WHO)
     for k in range(20):
-        run = catalog.add_training_run(dataset_version=f"bench@{1 + k % 2}", base_model_version_id=model_id,
-                                       mlflow_run_id=f"run-{k}", params={"step": k}, **WHO)
-        model_id, _ = catalog.register_model(name="seg", backend="sam2", uri=f"models:/seg/{k + 2}",
-                                             training_run_id=run, **WHO)
+        run = add_training_run(catalog, dataset_version=f"bench@{1 + k % 2}", base_model_version_id=model_id,
+                               mlflow_run_id=f"run-{k}", params={"step": k}, **WHO)
+        model_id, _ = register_model(catalog, name="seg", backend="sam2", uri=f"models:/seg/{k + 2}",
+                                     training_run_id=run, **WHO)
 
 
 def _p50(fn, subjects: list) -> float:

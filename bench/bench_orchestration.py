@@ -376,6 +376,7 @@ def _measure(args: argparse.Namespace, tmp: Path, *, db_url: str | None) -> int:
     from flows.orchestration.server_setup import PREFETCH
     from flows.settings import Settings
     from flows.stack import process
+    from storage.catalog.masklets import list_masklets
 
     records: list = []  # type: ignore[type-arg]
     try:
@@ -397,7 +398,7 @@ def _measure(args: argparse.Namespace, tmp: Path, *, db_url: str | None) -> int:
         if args.timeline:
             print_timeline(runs, started=started)
         with open_workspace(settings) as ws:
-            n_masklets = len(ws.catalog.list_masklets(dataset=DATASET))
+            n_masklets = len(list_masklets(ws.catalog, dataset=DATASET))
         acc = account(runs, started=started, ended=ended)
         print(json.dumps(report(args, runs, acc, n_masklets=n_masklets, pool_limit=PREFETCH)))
         return 0

@@ -60,7 +60,7 @@ def write_once_worm(settings: Settings, store: ObjectStore, key: str, data: byte
 
 
 def manifest_writer(settings: Settings, store: ObjectStore) -> Callable[[bytes], tuple[str, str]]:
-    """The ``manifest_writer`` of ``Catalog.commit_version``: a content-addressed blob, plus a WORM
+    """The ``manifest_writer`` of ``storage.versions.commit.commit_version``: a content-addressed blob, plus a WORM
     copy under the same key when configured. Returns ``(key, sha256)``."""
     content_type = "application/x-ndjson"
 

@@ -1,8 +1,8 @@
 """maskloop storage layer: the catalog (PostgreSQL through SQLModel), the object store (any S3) and
 the formats between them. It never imports model/, ui_adapters/ or flows/.
 
-- ``catalog/``: tables, the Catalog connection and the functions that read and write it, each
-  write one transaction with its audit event;
+- ``catalog/``: tables, the Catalog connection and the functions ``f(catalog, ...)`` that read and
+  write it (one module per record), each write one transaction with its audit event;
 - ``audit/``: the hash-chained audit trail; ``lineage/``: where a mask, video or model came from;
 - ``versions/``: immutable dataset versions and their manifests;
 - ``objects/``: object stores (S3, local); ``media/``: frames, sampling, hashing;

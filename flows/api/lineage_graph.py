@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets
+from storage.versions.members import version_members
 
 KINDS = ("model", "base_model", "training_run", "dataset_version", "round", "video", "reviewer", "more")
 
@@ -116,11 +118,11 @@ def _add_sources(catalog: Catalog, version_ref: str, version_node: str, nodes: d
         nodes[r.entity] = GraphNode(r.entity, "reviewer", r.name,
                                     f"{details.get('reviews', 0)} reviews · {details.get('seconds', 0):.0f} s")
         edges.append(GraphEdge(r.entity, version_node, "reviewed"))
-    members = catalog.version_members(version_ref)
+    members = version_members(catalog, version_ref)
     if members.empty:
         return
     dataset = version_ref.rsplit("@", 1)[0]
-    masklets = catalog.list_masklets(dataset=dataset)
+    masklets = list_masklets(catalog, dataset=dataset)
     in_version = masklets[masklets["masklet_id"].isin(members["masklet_id"])]
     rounds = in_version["round_id"].dropna().astype(int).value_counts().sort_index()
     for round_id, count in rounds.items():

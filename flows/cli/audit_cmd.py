@@ -40,12 +40,13 @@ def show(
 ) -> None:
     """Audit events, oldest first, filtered."""
     from flows.cli.db_cmd import open_catalog
+    from storage.audit.query import audit_events
 
     since_at, until_at = _time(since, "--since"), _time(until, "--until")
     catalog = open_catalog(settings_of(ctx), write=False)
     try:
-        frame = catalog.audit_events(actor=actor, action=action, entity=entity, since=since_at, until=until_at,
-                                     limit=limit)
+        frame = audit_events(catalog, actor=actor, action=action, entity=entity, since=since_at, until=until_at,
+                             limit=limit)
     finally:
         catalog.close()
     if fmt == OutputFormat.table:
@@ -61,10 +62,11 @@ def verify(
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first edited, deleted or reordered event."""
     from flows.cli.db_cmd import open_catalog
+    from storage.audit.verify import verify_audit
 
     catalog = open_catalog(settings_of(ctx), write=False)
     try:
-        check = catalog.verify_audit(anchor=anchor)
+        check = verify_audit(catalog, anchor=anchor)
     finally:
         catalog.close()
     if check.ok:
@@ -86,12 +88,14 @@ def export(
     """
     from flows import services
     from flows.cli.db_cmd import open_catalog
+    from storage.audit.query import audit_events
+    from storage.audit.verify import verify_audit
 
     settings = settings_of(ctx)
     catalog = open_catalog(settings, write=False)
     try:
-        check = catalog.verify_audit()
-        frame = catalog.audit_events(limit=None)
+        check = verify_audit(catalog)
+        frame = audit_events(catalog, limit=None)
     finally:
         catalog.close()
     data = frame.to_json(orient="records", lines=True, date_format="iso").encode()

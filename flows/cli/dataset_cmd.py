@@ -33,19 +33,20 @@ def commit(
     """Commit every accepted masklet revision not in the newest version as version N+1."""
     from flows import services
     from flows.cli.db_cmd import actor_of, open_catalog
-    from storage.catalog.catalog import NothingToCommitError
+    from storage.versions.commit import NothingToCommitError, commit_version
+    from storage.versions.members import list_versions
 
     settings = settings_of(ctx)
     fractions = _fractions(splits)
     catalog = open_catalog(settings, write=True)
     store = services.object_store(settings)
     try:
-        ref = catalog.commit_version(
+        ref = commit_version(catalog,
             name, message=message, actor=actor_of(settings), role=settings.role,
             manifest_writer=services.manifest_writer(settings, store),
             split_fractions=fractions,
         )
-        info = catalog.list_versions(name).iloc[-1]
+        info = list_versions(catalog, name).iloc[-1]
     except NothingToCommitError as exc:
         if strict:
             raise
@@ -61,10 +62,11 @@ def commit(
 def list_(ctx: typer.Context, name: str = typer.Argument(..., help="Dataset name."), fmt: OutputFormat = FORMAT_OPTION) -> None:
     """Every version of a dataset, oldest first."""
     from flows.cli.db_cmd import open_catalog
+    from storage.versions.members import list_versions
 
     catalog = open_catalog(settings_of(ctx), write=False)
     try:
-        frame = catalog.list_versions(name)
+        frame = list_versions(catalog, name)
     finally:
         catalog.close()
     print_frame(frame, fmt, title=f"versions of {name}")
@@ -81,11 +83,12 @@ def show(
     import pandas as pd
 
     from flows.cli.db_cmd import open_catalog
+    from storage.versions.members import get_version, version_members
 
     catalog = open_catalog(settings_of(ctx), write=False)
     try:
-        version = catalog.get_version(ref)
-        frame = catalog.version_members(ref)
+        version = get_version(catalog, ref)
+        frame = version_members(catalog, ref)
     finally:
         catalog.close()
     if members:
@@ -108,10 +111,11 @@ def diff(
 ) -> None:
     """Masklets added, removed or changed (other revision) from NAME@A to NAME@B."""
     from flows.cli.db_cmd import open_catalog
+    from storage.versions.members import diff_versions
 
     catalog = open_catalog(settings_of(ctx), write=False)
     try:
-        frame = catalog.diff_versions(ref_a, ref_b)
+        frame = diff_versions(catalog, ref_a, ref_b)
     finally:
         catalog.close()
     if fmt == OutputFormat.table:

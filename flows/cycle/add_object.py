@@ -26,8 +26,10 @@ from flows.cycle.workspace import Workspace
 from flows.errors import ConflictError, InvalidInputError, NotFoundError
 from flows.mlflow_tracker import CHAMPION
 from storage.catalog.manual_masklets import manual_masklet_by_key
+from storage.catalog.masklets import list_masklets
 from storage.catalog.model_aliases import ModelInfo, model_by_alias, model_by_id
 from storage.catalog.rounds import RoundInfo, get_round, list_rounds
+from storage.catalog.videos import get_video
 from storage.records import RoundStatus, VideoRef
 
 
@@ -104,7 +106,7 @@ def add_object(ws: Workspace, *, video_id: int, frame: int, mask: np.ndarray, ro
     """See module docstring. ``mask`` [H, W] (nonzero = the object); ``frame`` a stored frame index."""
     from flows.cycle.media import load_blob, load_frames
 
-    video = ws.catalog.get_video(video_id)
+    video = get_video(ws.catalog, video_id)
     drawing = check_drawing(video, frame, mask)
     rnd = pick_round(ws, video, round_id)
     key = drawing_key(video_id=video.id, frame=drawing.frame, mask=drawing.mask, round_id=rnd.id)
@@ -115,7 +117,7 @@ def add_object(ws: Workspace, *, video_id: int, frame: int, mask: np.ndarray, ro
         stored = track_drawings(ws, video=video, model=model, frames=load_frames(ws.store, video),
                                 drawings={0: drawing})[0]
         mid, created = register_drawing(ws, round_id=rnd.id, video=video, drawing=drawing, stored=stored)
-    rows = ws.catalog.list_masklets(video_id=video.id)
+    rows = list_masklets(ws.catalog, video_id=video.id)
     row = rows[rows["masklet_id"] == mid].iloc[0]
     return AddedObject(masklet_id=int(mid), round_id=rnd.id, video_id=video.id, frame=drawing.frame,
                        frames=tuple(load_blob(ws.store, row["blob_key"]).frame_indices), status=str(row["status"]),

@@ -17,6 +17,7 @@ from flows.cycle.runtime import call
 from flows.cycle.workspace import Workspace, open_workspace
 from flows.settings import Settings
 from storage.catalog.splits import accepted_since_last_version
+from storage.versions.members import get_version, list_versions
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ def check_and_retrain(ws: Workspace, dataset: str, *, cfg: CycleConfig, force: b
     message = f"round {round_id}" if round_id is not None else f"{new} new accepted masklets"
     ref = call(commit_dataset_version, ws, dataset, message=message, cfg=cfg)
     if ref is None:
-        versions = ws.catalog.list_versions(dataset)
+        versions = list_versions(ws.catalog, dataset)
         if versions.empty:
             return RetrainCheck(dataset, new, threshold, None, None, None)
-        ref = ws.catalog.get_version(f"{dataset}@{int(versions['number'].max())}")
+        ref = get_version(ws.catalog, f"{dataset}@{int(versions['number'].max())}")
     outcome = run_retraining(ws, ref.name, cfg=cfg, progress=progress, round_id=round_id)
     decision = promote_if_better(ws, outcome.version, ref.name, cfg=cfg)
     return RetrainCheck(dataset, new, threshold, ref.name, outcome, decision)

@@ -19,6 +19,7 @@ from flows.cycle.workspace import Workspace
 from flows.errors import ConflictError, NotFoundError
 from flows.mlflow_tracker import CHAMPION, MlflowTracker
 from storage.catalog.model_aliases import ModelInfo, model_by_alias, move_alias
+from storage.catalog.registry import register_model
 
 if TYPE_CHECKING:
     from model.network.refs import LoadedModel
@@ -75,8 +76,8 @@ def ensure_champion(ws: Workspace, cfg: CycleConfig) -> ModelInfo:
     registered = tracker.register(name=cfg.model_name, run_id=run_id, artifact_path=CHECKPOINT_DIR,
                                   tags={"maskloop.sha256": sha, "maskloop.base_ref": ref})
     who = ws.as_role("ml_engineer")
-    model_id, _ = ws.catalog.register_model(name=cfg.model_name, backend="sam2", uri=registered.source, sha256=sha,
-                                            version=registered.version, **who)
+    model_id, _ = register_model(ws.catalog, name=cfg.model_name, backend="sam2", uri=registered.source, sha256=sha,
+                                 version=registered.version, **who)
     move_alias(ws.catalog, name=cfg.model_name, version=registered.version, alias=CHAMPION,
                details={"reason": "bootstrap", "source_ref": ref}, **who)
     tracker.set_champion(cfg.model_name, registered.version)

@@ -8,15 +8,15 @@ from prefect.cache_policies import NONE
 from flows.cycle.config import CycleConfig
 from flows.cycle.workspace import Workspace
 from flows.services import manifest_writer
-from storage.catalog.catalog import NothingToCommitError
 from storage.records import DatasetVersionRef
+from storage.versions.commit import NothingToCommitError, commit_version
 
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NONE)
 def commit_dataset_version(ws: Workspace, dataset: str, *, message: str, cfg: CycleConfig) -> DatasetVersionRef | None:
     """Commit version N+1 (None when no accepted masklet changed). I/O only: retried."""
     try:
-        return ws.catalog.commit_version(
+        return commit_version(ws.catalog,
             dataset, message=message, split_fractions=cfg.split_fractions, **ws.who,
             manifest_writer=manifest_writer(ws.settings, ws.store))
     except NothingToCommitError:

@@ -19,8 +19,11 @@ from flows.cycle.config import CycleConfig
 from flows.cycle.workspace import Workspace, open_workspace
 from flows.errors import InvalidInputError, NotFoundError
 from flows.settings import Settings
+from storage.catalog import rounds as catalog_rounds
+from storage.catalog.masklets import list_masklets
 from storage.catalog.rounds import record_plan
 from storage.catalog.splits import video_splits
+from storage.catalog.videos import list_videos
 from storage.records import MaskletOrigin
 from storage.versions.splits import split_for
 
@@ -42,10 +45,10 @@ def candidate_videos(ws: Workspace, dataset: str, *, cfg: CycleConfig, priority:
     """Training-split video ids in selection order (see module docstring)."""
     if priority not in PRIORITIES:
         raise InvalidInputError(f"unknown priority {priority!r}: use one of {', '.join(PRIORITIES)}")
-    videos = ws.catalog.list_videos(dataset)
+    videos = list_videos(ws.catalog, dataset)
     stored = video_splits(ws.catalog, dataset)
     train = [v for v in videos if stored.get(v.id, split_for(v.sha256, cfg.split_fractions)) == "train"]
-    masklets = ws.catalog.list_masklets(dataset=dataset)
+    masklets = list_masklets(ws.catalog, dataset=dataset)
     annotated = set(masklets.loc[masklets["round_id"].notna() & (masklets["origin"] != "ground_truth"),
                                  "video_id"].astype(int))
     if priority == "unannotated":
@@ -70,14 +73,14 @@ def plan_round(ws: Workspace, *, dataset: str, n_videos: int, cfg: CycleConfig,
     """Create the round row (status ``created``) for up to ``n_videos`` videos."""
     if n_videos < 1:
         raise InvalidInputError("a round needs at least 1 video (--videos N)")
-    if not ws.catalog.list_videos(dataset):
+    if not list_videos(ws.catalog, dataset):
         raise NotFoundError(f"dataset {dataset!r} has no videos; ingest some with `maskloop ingest`")
     chosen = candidate_videos(ws, dataset, cfg=cfg, priority=priority)[:n_videos]
     if not chosen:
         raise NotFoundError(f"dataset {dataset!r} has no training video left to annotate; ingest more videos "
                             "or use --priority low_confidence")
     champion = ensure_champion(ws, cfg)
-    round_id = ws.catalog.create_round(dataset=dataset, model_version_id=champion.id, budget=len(chosen), **ws.who)
+    round_id = catalog_rounds.create_round(ws.catalog, dataset=dataset, model_version_id=champion.id, budget=len(chosen), **ws.who)
     record_plan(ws.catalog, round_id, chosen, **ws.who)
     return RoundPlan(round_id=round_id, dataset=dataset, video_ids=tuple(chosen),
                      model=f"{champion.ref.name}@{champion.ref.version}", model_version_id=champion.id)

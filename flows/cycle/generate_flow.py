@@ -114,6 +114,7 @@ def generate_video_masklets(round_id: int, video_id: int, settings: Settings | N
     from storage.catalog.generation import keyed_masklets
     from storage.catalog.model_aliases import model_by_id
     from storage.catalog.rounds import get_round
+    from storage.catalog.videos import get_video
     from storage.records import RoundStatus
 
     cfg = config or CycleConfig()
@@ -129,7 +130,7 @@ def generate_video_masklets(round_id: int, video_id: int, settings: Settings | N
                               params_hash=key)
         if done:
             return GenerationResult(round_id, video_id, tuple(done), False)
-        video = ws.catalog.get_video(video_id)
+        video = get_video(ws.catalog, video_id)
         frames = load_frames(ws.store, video)
         proposals = propose(ws, frames=frames, model_info=info, cfg=cfg)
         ids, created = with_retries(partial(store_proposals, ws, round_id=round_id, video=video,

@@ -38,6 +38,7 @@ class Ingested:
 
 def ingest_one(ws: Workspace, item: IngestItem, *, dataset: str) -> Ingested:
     """Ingest one item (idempotent: a video already in the dataset is reported, not redone)."""
+    from storage.catalog.videos import find_video
     from storage.importers.gt_masklets import register_with_ground_truth, store_id_map_masklets
     from storage.importers.video_importer import ingest_into_catalog
     from storage.media.ingest import content_sha256, ingest_video
@@ -47,7 +48,7 @@ def ingest_one(ws: Workspace, item: IngestItem, *, dataset: str) -> Ingested:
         out = ingest_into_catalog(path, dataset=dataset, fps=ws.settings.sample_fps, catalog=ws.catalog,
                                   store=ws.store, **ws.who)
         return Ingested(path.name, out.video.id, out.status, 0)
-    existing = ws.catalog.find_video(dataset, content_sha256(path))
+    existing = find_video(ws.catalog, dataset, content_sha256(path))
     if existing is not None:
         return Ingested(path.name, existing.id, "already ingested", 0)
     with np.load(item.ground_truth) as data:

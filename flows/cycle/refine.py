@@ -22,9 +22,11 @@ from flows.cycle.verdicts import covered_frames
 from flows.cycle.workspace import Workspace
 from flows.orchestration.gpu_slot import gpu_slot
 from storage.catalog.generation import GeneratedMasklet
+from storage.catalog.masklets import masklet_revision_blob
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.refinement import add_refinement
 from storage.catalog.rounds import get_round, round_masklets
+from storage.catalog.videos import get_video
 from storage.records import MaskletStatus
 
 
@@ -41,7 +43,7 @@ def corrected_frames(ws: Workspace, row: pd.Series, n_frames: int) -> dict[int, 
     current = masklet_masks(ws.store, row.blob_key, n_frames)
     if int(row.revision) < 2:
         return {}
-    before_key, _ = ws.catalog.masklet_revision_blob(int(row.masklet_id), int(row.revision) - 1)
+    before_key, _ = masklet_revision_blob(ws.catalog, int(row.masklet_id), int(row.revision) - 1)
     before = masklet_masks(ws.store, before_key, n_frames)
     changed = np.flatnonzero((current != before).reshape(n_frames, -1).any(axis=1))
     return {int(f): current[f] for f in changed}
@@ -49,7 +51,7 @@ def corrected_frames(ws: Workspace, row: pd.Series, n_frames: int) -> dict[int, 
 
 def refine_video(ws: Workspace, *, model, video_id: int, rows: pd.DataFrame) -> list[int]:
     """Re-propagate every needs_fix masklet of one video; returns the refined masklet ids."""
-    video = ws.catalog.get_video(video_id)
+    video = get_video(ws.catalog, video_id)
     frames = load_frames(ws.store, video)
     prompts = {}
     currents = {}

@@ -35,6 +35,8 @@ from flows.mlflow_tracker import DatasetInput, MlflowTracker
 from flows.orchestration.gpu_slot import gpu_slot
 from flows.settings import Settings
 from storage.catalog.model_aliases import ModelInfo, list_models, record_evaluation
+from storage.catalog.registry import add_training_run, finish_training_run, register_model
+from storage.versions.members import get_version, version_members
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,11 @@ def run_retraining(ws: Workspace, dataset_version: str, *, base: str | None = No
     from flows.cycle.evaluate import score_model
     from flows.cycle.training_data import validation_sequences
 
-    ref = ws.catalog.get_version(dataset_version)
+    ref = get_version(ws.catalog, dataset_version)
     base_info, base_path, base_label = resolve_base(ws, base, cfg)
     videos = training_videos(ws, ref.name, origins=cfg.train_origins)
     sequences = validation_sequences(ws, ref.name)
-    n_members = len(ws.catalog.version_members(ref.name))
+    n_members = len(version_members(ws.catalog, ref.name))
     tracker = tracker_of(ws)
     params = {"dataset_version": ref.name, "base": base_label, "steps": cfg.train_steps, "lr": cfg.train_lr,
               "clip_len": cfg.train_clip_len, "max_objects": cfg.train_max_objects, "seed": cfg.seed,
@@ -158,8 +160,8 @@ def run_retraining(ws: Workspace, dataset_version: str, *, base: str | None = No
         dataset=DatasetInput(name=ref.name, digest=ref.manifest_sha256, source=manifest_uri(ws, ref),
                              n_members=n_members))
     who = ws.as_role("ml_engineer")
-    train_id = ws.catalog.add_training_run(dataset_version=ref.name, mlflow_run_id=run_id, params=params,
-                                           base_model_version_id=base_info.id if base_info else None, **who)
+    train_id = add_training_run(ws.catalog, dataset_version=ref.name, mlflow_run_id=run_id, params=params,
+                                base_model_version_id=base_info.id if base_info else None, **who)
     tracker.client.set_tag(run_id, "maskloop.training_run_id", str(train_id))
     try:
         with tempfile.TemporaryDirectory(prefix="maskloop-train-") as tmp:
@@ -179,9 +181,9 @@ def run_retraining(ws: Workspace, dataset_version: str, *, base: str | None = No
             registered = tracker.register(name=cfg.model_name, run_id=run_id, artifact_path=CHECKPOINT_DIR,
                                           tags={"maskloop.sha256": sha, "maskloop.training_run_id": str(train_id),
                                                 "maskloop.dataset_version": ref.name})
-            model_id, _ = ws.catalog.register_model(name=cfg.model_name, backend="sam2", uri=registered.source,
-                                                    sha256=sha, training_run_id=train_id,
-                                                    version=registered.version, **who)
+            model_id, _ = register_model(ws.catalog, name=cfg.model_name, backend="sam2", uri=registered.source,
+                                         sha256=sha, training_run_id=train_id,
+                                         version=registered.version, **who)
             from flows.cycle.champion import cache_path
 
             cached = cache_path(ws, cfg.model_name, registered.version)
@@ -189,10 +191,10 @@ def run_retraining(ws: Workspace, dataset_version: str, *, base: str | None = No
             ckpt.replace(cached)
         tracker.client.set_tag(run_id, "maskloop.model_version_id", str(model_id))
         metrics = {"val_J": val["J"], "val_F": val["F"], "val_JF": val["JF"]}
-        ws.catalog.finish_training_run(train_id, status="finished", metrics=metrics, **who)
+        finish_training_run(ws.catalog, train_id, status="finished", metrics=metrics, **who)
         tracker.finish(run_id)
     except BaseException:
-        ws.catalog.finish_training_run(train_id, status="failed", metrics={}, **who)
+        finish_training_run(ws.catalog, train_id, status="failed", metrics={}, **who)
         tracker.finish(run_id, status="FAILED")
         raise
     record_evaluation(ws.catalog, model_version_id=model_id, dataset_version=ref.name,

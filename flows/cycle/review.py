@@ -31,6 +31,7 @@ from storage.catalog.rounds import (
     set_round_project,
     set_round_status,
 )
+from storage.catalog.videos import get_video
 from storage.masks.rle import decode_rle, encode_rle
 from storage.records import MaskletStatus, RoundStatus
 
@@ -129,14 +130,14 @@ def open_round_review(ws: Workspace, round_id: int, ui: ReviewUI) -> int:
     for row in masklets.itertuples():
         if row.status != MaskletStatus.IN_REVIEW:
             continue
-        video = ws.catalog.get_video(int(row.video_id))
+        video = get_video(ws.catalog, int(row.video_id))
         blob = load_blob(ws.store, row.blob_key)
         items.append(MaskletForReview(
             masklet_id=int(row.masklet_id), revision=int(row.revision), video_label=_video_label(video),
             frame_indices=blob.frame_indices, frame_urls=tuple(_frame_url(ws, video.frame_key(f))
                                                                for f in blob.frame_indices),
             masks=blob.rles, scores=blob.scores, model_version=label))
-    videos = [_video_for_objects(ws, ws.catalog.get_video(v), masklets, label) for v in round_videos(ws.catalog, round_id)]
+    videos = [_video_for_objects(ws, get_video(ws.catalog, v), masklets, label) for v in round_videos(ws.catalog, round_id)]
     # the description names this catalog's round (its creation time), so a project left by another
     # catalog's round of the same number is never reused
     described = (f"maskloop annotation round {round_id} of {rnd.dataset!r}, created "
@@ -166,7 +167,7 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult
         if row is None or int(review.revision) != int(row.revision) or row.status != MaskletStatus.IN_REVIEW:
             skipped += 1  # a review of an older revision, or of a masklet decided already
             continue
-        video = ws.catalog.get_video(int(row.video_id))
+        video = get_video(ws.catalog, int(row.video_id))
         corrections = {int(f): decode_rle(rle.to_dict()) for f, rle in review.corrections.items()}
         created = record_verdict(
             ws, masklet_id=int(row.masklet_id), revision=int(row.revision), video=video, blob_key=row.blob_key,

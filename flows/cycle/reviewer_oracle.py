@@ -34,9 +34,11 @@ from flows.cycle.verdicts import covered_frames, record_verdict
 from flows.cycle.workspace import Workspace
 from flows.errors import NotFoundError
 from model.metrics.click_annotator import CostModel
+from storage.catalog.masklets import list_masklets
 from storage.catalog.model_aliases import model_by_id
 from storage.catalog.reviews import apply_review
 from storage.catalog.rounds import get_round, round_masklets, round_videos
+from storage.catalog.videos import get_video
 from storage.records import STATUS_OF_VERDICT, MaskletOrigin, MaskletStatus, Verdict, VideoRef
 
 if TYPE_CHECKING:
@@ -60,7 +62,7 @@ class OraclePass:
 
 def ground_truth(ws: Workspace, video: VideoRef) -> dict[int, np.ndarray]:
     """Ground-truth masklet id -> bool [T, H, W] of a video; NotFoundError when it has none."""
-    gt = ws.catalog.list_masklets(video_id=video.id, origin=MaskletOrigin.GROUND_TRUTH, status=MaskletStatus.ACCEPTED)
+    gt = list_masklets(ws.catalog, video_id=video.id, origin=MaskletOrigin.GROUND_TRUTH, status=MaskletStatus.ACCEPTED)
     if gt.empty:
         raise NotFoundError(f"video {video.id} has no ground-truth masklets; the oracle reviewer needs them "
                             "(import DAVIS/SA-V annotations, or review in Label Studio)")
@@ -107,7 +109,7 @@ def oracle_pass(ws: Workspace, round_id: int, *, cfg: CycleConfig, first: bool, 
 
     counts = {"reviewed": 0, "accepted": 0, "rejected": 0, "needs_fix": 0, "manual": 0}
     for video_id in videos:
-        video = ws.catalog.get_video(video_id)
+        video = get_video(ws.catalog, video_id)
         gt = ground_truth(ws, video)
         rows = {int(r.masklet_id): r for r in live[live["video_id"] == video_id].itertuples()}
         proposals = {mid: masklet_masks(ws.store, r.blob_key, video.n_frames) for mid, r in rows.items()}

@@ -38,15 +38,17 @@ class ValSequence:
 
 
 def _members(ws: Workspace, ref: str, split: str, origins: tuple[str, ...]) -> pd.DataFrame:
-    members = ws.catalog.version_members(ref)
+    from storage.versions.members import version_members
+    members = version_members(ws.catalog, ref)
     return members[(members["split"] == split) & members["origin"].isin(origins)]
 
 
 def training_videos(ws: Workspace, ref: str, *, origins: tuple[str, ...]) -> list[TrainVideo]:
     """Train-split videos of version ``ref`` with at least one non-empty member mask."""
+    from storage.catalog.videos import get_video
     out = []
     for video_id, rows in _members(ws, ref, "train", origins).groupby("video_id"):
-        video = ws.catalog.get_video(int(video_id))
+        video = get_video(ws.catalog, int(video_id))
         masks = np.stack([masklet_masks(ws.store, key, video.n_frames) for key in rows["blob_key"]])
         masks = masks[masks.reshape(len(masks), -1).any(axis=1)]
         if len(masks):
@@ -59,9 +61,10 @@ def training_videos(ws: Workspace, ref: str, *, origins: tuple[str, ...]) -> lis
 
 def validation_sequences(ws: Workspace, ref: str) -> list[ValSequence]:
     """Val-split videos of version ``ref`` with their ground-truth objects as id maps."""
+    from storage.catalog.videos import get_video
     out = []
     for video_id, rows in _members(ws, ref, "val", ("ground_truth",)).groupby("video_id"):
-        video = ws.catalog.get_video(int(video_id))
+        video = get_video(ws.catalog, int(video_id))
         id_maps = np.zeros((video.n_frames, video.height, video.width), np.uint8)
         for k, key in enumerate(rows.sort_values("masklet_id")["blob_key"], start=1):
             id_maps[masklet_masks(ws.store, key, video.n_frames)] = k

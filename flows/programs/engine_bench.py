@@ -177,6 +177,7 @@ def _import(settings: Settings, root: Path, train: list[str], val: list[str], cf
     from flows.cycle.workspace import open_workspace
     from flows.services import manifest_writer
     from storage.importers.davis_importer import import_davis
+    from storage.versions.commit import commit_version
 
     with open_workspace(settings) as ws:
         outcomes = import_davis(root, dataset=DATASET, catalog=ws.catalog, store=ws.store, with_gt=True,
@@ -186,9 +187,9 @@ def _import(settings: Settings, root: Path, train: list[str], val: list[str], cf
             raise InvalidInputError(f"sequence {failed[0].name}: {failed[0].error}")
         video_of = {o.name: o.video.id for o in outcomes}
         pins = {video_of[n]: ("val" if n in val else "train") for n in train + val}
-        ws.catalog.commit_version(DATASET, message="imported ground truth; held-out split pinned by name",
-                                  split_fractions=cfg.split_fractions, pinned_splits=pins,
-                                  manifest_writer=manifest_writer(settings, ws.store), **ws.who)
+        commit_version(ws.catalog, DATASET, message="imported ground truth; held-out split pinned by name",
+                       split_fractions=cfg.split_fractions, pinned_splits=pins,
+                       manifest_writer=manifest_writer(settings, ws.store), **ws.who)
     return video_of
 
 
@@ -197,10 +198,11 @@ def _champion_jf(settings: Settings, cfg: CycleConfig) -> tuple[str, float]:
     from flows.cycle.champion import ensure_champion
     from flows.cycle.evaluate import evaluate_registered
     from flows.cycle.workspace import open_workspace
+    from storage.versions.members import list_versions
 
     with open_workspace(settings) as ws:
         champion = ensure_champion(ws, cfg)
-        newest = int(ws.catalog.list_versions(DATASET)["number"].max())
+        newest = int(list_versions(ws.catalog, DATASET)["number"].max())
         scores = evaluate_registered(ws, champion, f"{DATASET}@{newest}")
     return f"{champion.ref.name}@{champion.ref.version}", float(scores["JF"])
 

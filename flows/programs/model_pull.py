@@ -60,6 +60,7 @@ def pull_sam2(settings: Settings, spec: str, *, sha256: str | None = None,
     """Pull checkpoint ``spec`` (``sam2.1-<tiny|small|base+|large>``); see the module docstring."""
     from storage.catalog.guard import check_writer
     from storage.catalog.model_aliases import list_models
+    from storage.catalog.registry import register_model
 
     checkpoint = find_checkpoint(spec)
     digest = expected_digest(checkpoint, sha256)
@@ -85,7 +86,7 @@ def pull_sam2(settings: Settings, spec: str, *, sha256: str | None = None,
                 return PullOutcome(model_name, info.ref.version, info.id, uri, digest, path,
                                    n_bytes, display_url(url), downloaded, registered=False)
         role = settings.role if settings.role == "admin" else "ml_engineer"
-        model_id, ref = catalog.register_model(name=model_name, backend=BACKEND, uri=uri,
-                                               sha256=digest, actor=actor, role=role)
+        model_id, ref = register_model(catalog, name=model_name, backend=BACKEND, uri=uri,
+                                       sha256=digest, actor=actor, role=role)
     return PullOutcome(model_name, ref.version, model_id, uri, digest, path, n_bytes,
                        display_url(url), downloaded, registered=True)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from flows.cycle.media import load_frames, masklet_masks
 from flows.cycle.workspace import Workspace
+from storage.catalog.videos import get_video
 from storage.records import MaskletStatus
 
 COLORS = {"accepted": (39, 174, 96), "rejected": (192, 57, 43), "in_review": (241, 196, 15),
@@ -43,7 +44,7 @@ def contact_sheet(ws: Workspace, masklets: pd.DataFrame, *, n_frames: int = 6, m
     for r, row in enumerate(rows.itertuples()):
         video_id = int(row.video_id)
         if video_id not in frames_of:
-            frames_of[video_id] = load_frames(ws.store, ws.catalog.get_video(video_id))
+            frames_of[video_id] = load_frames(ws.store, get_video(ws.catalog, video_id))
         frames = frames_of[video_id]
         masks = masklet_masks(ws.store, row.blob_key, len(frames))
         picks = np.unique(np.linspace(int(row.frame_start), int(row.frame_end), n_frames).round().astype(int))

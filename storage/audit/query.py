@@ -1,8 +1,13 @@
-"""Reading the audit trail as a DataFrame, filtered (bound parameters only)."""
+"""Reading the audit trail as a DataFrame, filtered (bound parameters only).
+
+:func:`audit_events` takes the :class:`~storage.catalog.catalog.Catalog`, like every catalog read;
+:func:`list_events` and :func:`event_page` take an engine.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import sqlalchemy as sa
@@ -11,6 +16,9 @@ from sqlalchemy.engine import Engine
 from storage.catalog.guard import db_errors
 from storage.catalog.tables import AuditEvent
 from storage.errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from storage.catalog.catalog import Catalog
 
 EVENT_COLUMNS = ["id", "at", "actor", "role", "action", "entity", "details", "prev_hash", "hash"]
 
@@ -55,6 +63,11 @@ def list_events(engine: Engine, *, actor: str | None = None, action: str | None 
         rows = conn.execute(query).all()
     return pd.DataFrame([tuple(r) for r in reversed(rows)], columns=EVENT_COLUMNS)
 
+
+
+def audit_events(catalog: Catalog, **filters: object) -> pd.DataFrame:
+    """Audit events as a DataFrame; filters as :func:`storage.audit.query.list_events`."""
+    return list_events(catalog.engine, **filters)
 
 MAX_PAGE = 1000
 

@@ -1,6 +1,12 @@
-"""Verifying the audit hash chain from the stored rows (read-only; works as maskloop_auditor)."""
+"""Verifying the audit hash chain from the stored rows (read-only; works as maskloop_auditor).
+
+:func:`verify_audit` takes the :class:`~storage.catalog.catalog.Catalog`, like every catalog read;
+:func:`verify_chain` takes an engine (the auditor login has no Catalog of its own).
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -9,6 +15,9 @@ from storage.audit.chain import GENESIS, event_hash
 from storage.catalog.guard import db_errors
 from storage.catalog.tables import AuditEvent
 from storage.records import AuditCheck
+
+if TYPE_CHECKING:
+    from storage.catalog.catalog import Catalog
 
 
 def verify_chain(engine: Engine, *, anchor: str | None = None) -> AuditCheck:
@@ -48,3 +57,10 @@ def verify_chain(engine: Engine, *, anchor: str | None = None) -> AuditCheck:
                           f"the anchor hash {anchor} is not in the chain: events up to event {expected_id - 1} "
                           "verify, but newer events that held the anchor were deleted or rewritten")
     return AuditCheck(True, count, prev_hash)
+
+
+def verify_audit(catalog: Catalog, *, anchor: str | None = None) -> AuditCheck:
+    """Walk the hash chain; the result names the first broken event (storage.records.AuditCheck).
+
+    ``anchor``: an earlier head hash that must still be in the chain (detects truncation)."""
+    return verify_chain(catalog.engine, anchor=anchor)

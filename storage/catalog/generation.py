@@ -49,7 +49,7 @@ def add_generated_masklets(catalog: Catalog, *, round_id: int, video_id: int, mo
         if existing:
             return existing, False
         ids = [
-            _masklets.add_masklet(s, video_id=video_id, origin=MaskletOrigin.AUTO, blob_key=m.blob_key, blob_sha256=m.blob_sha256,
+            _masklets.add_masklet_in_session(s, video_id=video_id, origin=MaskletOrigin.AUTO, blob_key=m.blob_key, blob_sha256=m.blob_sha256,
                                   frame_indices=list(m.frame_indices), scores=list(m.scores), status=MaskletStatus.IN_REVIEW,
                                   source="model", actor=actor, role=role, round_id=int(round_id),
                                   generator_model_version_id=model_version_id, generator_params_hash=params_hash)

@@ -43,10 +43,10 @@ def add_manual_masklet(catalog: Catalog, *, round_id: int, video_id: int, key: s
         if row.status == RoundStatus.CLOSED:
             raise ConflictError(f"round {round_id} is closed and takes no new masklet; add it to an open round "
                                 "(--round R)")
-        mid = _masklets.add_masklet(s, video_id=video_id, origin=MaskletOrigin.MANUAL, blob_key=blob_key,
-                                    blob_sha256=blob_sha256, frame_indices=frame_indices, scores=scores,
-                                    status=MaskletStatus.IN_REVIEW, source="reviewer", actor=actor, role=role,
-                                    round_id=int(round_id), generator_params_hash=key)
+        mid = _masklets.add_masklet_in_session(
+            s, video_id=video_id, origin=MaskletOrigin.MANUAL, blob_key=blob_key, blob_sha256=blob_sha256,
+            frame_indices=frame_indices, scores=scores, status=MaskletStatus.IN_REVIEW, source="reviewer",
+            actor=actor, role=role, round_id=int(round_id), generator_params_hash=key)
         return mid, True
 
 

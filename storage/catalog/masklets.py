@@ -1,4 +1,9 @@
-"""Masklets and their immutable revisions inside a session.
+"""Masklets and their immutable revisions: reads and writes of a :class:`~storage.catalog.catalog.Catalog`.
+
+The public functions take the Catalog first and run in their own transaction (each write with its
+audit event); ``add_masklet_in_session``, ``add_revision_in_session``, ``set_status``,
+``revision_blob`` and ``list_masklets_in_session`` do the same work inside a caller's session
+(generation, reviews, refinement and importers group several changes in one transaction).
 
 Any change of a masklet's status or current revision sets ``dirty``, so the next dataset commit
 finds what changed through a partial index instead of scanning the dataset.
@@ -16,6 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from storage.audit.trail import append_event
+from storage.catalog.catalog import Catalog
 from storage.catalog.tables import (
     ORIGINS,
     SOURCES,
@@ -75,10 +81,10 @@ def _insert_revision(session: Session, *, masklet_id: int, rev: int, blob_key: s
     return row
 
 
-def add_masklet(session: Session, *, video_id: int, origin: str, blob_key: str, blob_sha256: str,
-                frame_indices: Sequence[int], scores: Sequence[float], status: str, source: str,
-                actor: str, role: str, round_id: int | None = None,
-                generator_model_version_id: int | None = None, generator_params_hash: str | None = None) -> int:
+def add_masklet_in_session(session: Session, *, video_id: int, origin: str, blob_key: str, blob_sha256: str,
+                           frame_indices: Sequence[int], scores: Sequence[float], status: str, source: str,
+                           actor: str, role: str, round_id: int | None = None,
+                           generator_model_version_id: int | None = None, generator_params_hash: str | None = None) -> int:
     check_choice(origin, ORIGINS, "origin")
     check_choice(status, STATUSES, "status")
     frames, values = _check_frames(frame_indices, scores)
@@ -103,8 +109,8 @@ def add_masklet(session: Session, *, video_id: int, origin: str, blob_key: str, 
     return int(row.id)
 
 
-def add_revision(session: Session, masklet_id: int, *, blob_key: str, blob_sha256: str,
-                 frame_indices: Sequence[int], scores: Sequence[float], source: str, actor: str, role: str) -> int:
+def add_revision_in_session(session: Session, masklet_id: int, *, blob_key: str, blob_sha256: str,
+                            frame_indices: Sequence[int], scores: Sequence[float], source: str, actor: str, role: str) -> int:
     frames, values = _check_frames(frame_indices, scores)
     masklet = _masklet(session, masklet_id, lock=True)
     rev = masklet.current_revision + 1
@@ -144,8 +150,8 @@ MASKLET_COLUMNS = ["masklet_id", "video_id", "video_sha256", "dataset", "origin"
                    "generator_model_version_id", "created_by"]
 
 
-def list_masklets(session: Session, *, video_id: int | None = None, dataset: str | None = None,
-                  origin: str | None = None, status: str | None = None) -> pd.DataFrame:
+def list_masklets_in_session(session: Session, *, video_id: int | None = None, dataset: str | None = None,
+                             origin: str | None = None, status: str | None = None) -> pd.DataFrame:
     """One row per masklet with its current revision; columns :data:`MASKLET_COLUMNS`."""
     import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
 
@@ -171,3 +177,42 @@ def list_masklets(session: Session, *, video_id: int | None = None, dataset: str
         query = query.where(Masklet.status == check_choice(status, STATUSES, "status"))
     rows = session.execute(query).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=MASKLET_COLUMNS)
+
+
+def add_masklet(catalog: Catalog, *, video_id: int, origin: str, blob_key: str, blob_sha256: str,
+                frame_indices: Sequence[int], scores: Sequence[float], status: str, source: str,
+                actor: str, role: str, round_id: int | None = None,
+                generator_model_version_id: int | None = None,
+                generator_params_hash: str | None = None) -> int:
+    """New masklet with revision 1; returns its id."""
+    return catalog.write("adding a masklet", actor, role, lambda s: add_masklet_in_session(
+        s, video_id=video_id, origin=origin, blob_key=blob_key, blob_sha256=blob_sha256,
+        frame_indices=frame_indices, scores=scores, status=status, source=source, actor=actor, role=role,
+        round_id=round_id, generator_model_version_id=generator_model_version_id,
+        generator_params_hash=generator_params_hash))
+
+
+def add_revision(catalog: Catalog, masklet_id: int, *, blob_key: str, blob_sha256: str,
+                 frame_indices: Sequence[int], scores: Sequence[float], source: str, actor: str, role: str) -> int:
+    """New immutable revision, made current; returns its number (2, 3, ...)."""
+    return catalog.write(f"revising masklet {masklet_id}", actor, role, lambda s: add_revision_in_session(
+        s, masklet_id, blob_key=blob_key, blob_sha256=blob_sha256, frame_indices=frame_indices,
+        scores=scores, source=source, actor=actor, role=role))
+
+
+def set_masklet_status(catalog: Catalog, masklet_id: int, status: str, *, actor: str, role: str) -> None:
+    catalog.write(f"setting the status of masklet {masklet_id}", actor, role,
+                  lambda s: set_status(s, masklet_id, status, actor=actor, role=role))
+
+
+def masklet_revision_blob(catalog: Catalog, masklet_id: int, revision: int | None = None) -> tuple[str, str]:
+    """(blob_key, blob_sha256) of a revision (default: the current one)."""
+    with catalog.session(f"reading masklet {masklet_id}") as s:
+        return revision_blob(s, masklet_id, revision)
+
+
+def list_masklets(catalog: Catalog, *, video_id: int | None = None, dataset: str | None = None,
+                  origin: str | None = None, status: str | None = None) -> pd.DataFrame:
+    """Masklets with their current revision; columns ``storage.catalog.masklets.MASKLET_COLUMNS``."""
+    with catalog.session("listing masklets") as s:
+        return list_masklets_in_session(s, video_id=video_id, dataset=dataset, origin=origin, status=status)

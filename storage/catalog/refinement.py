@@ -19,7 +19,7 @@ def add_refinement(catalog: Catalog, masklet_id: int, *, revised: GeneratedMaskl
         row = _masklets._masklet(s, masklet_id, lock=True)
         if row.status != MaskletStatus.NEEDS_FIX or row.current_revision != int(expect_revision):
             return None
-        rev = _masklets.add_revision(s, masklet_id, blob_key=revised.blob_key, blob_sha256=revised.blob_sha256,
+        rev = _masklets.add_revision_in_session(s, masklet_id, blob_key=revised.blob_key, blob_sha256=revised.blob_sha256,
                                      frame_indices=list(revised.frame_indices), scores=list(revised.scores),
                                      source="refinement", actor=actor, role=role)
         _masklets.set_status(s, masklet_id, MaskletStatus.IN_REVIEW, actor=actor, role=role)

@@ -1,4 +1,9 @@
-"""Model versions, training runs, annotation rounds and reviews inside a session."""
+"""Model versions and training runs: reads and writes of a :class:`~storage.catalog.catalog.Catalog`.
+
+The public functions take the Catalog first and run in their own transaction (each write with its
+audit event); the ``*_in_session`` ones, :func:`model_row` and :func:`model_ref` work inside a
+caller's session. A round's creation is in rounds.py, a review's in reviews.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from sqlmodel import Session
 
 from storage.audit.chain import canonical_json
 from storage.audit.trail import append_event
-from storage.catalog.masklets import _masklet, check_choice
-from storage.catalog.refs import check_name
-from storage.catalog.tables import VERDICTS, AnnotationRound, ModelVersion, Review, TrainingRun
-from storage.catalog.videos import check_sha256, dataset_id
+from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import check_choice
+from storage.catalog.refs import check_name, version_row
+from storage.catalog.tables import ModelVersion, TrainingRun
+from storage.catalog.videos import check_sha256
 from storage.errors import InvalidInputError, NotFoundError
 from storage.records import ModelRef
 
@@ -30,9 +36,9 @@ def model_row(session: Session, name: str, version: int) -> ModelVersion:
     return row
 
 
-def register_model(session: Session, *, name: str, backend: str, uri: str, sha256: str | None,
-                   training_run_id: int | None, version: int | None, aliases: tuple[str, ...],
-                   actor: str, role: str) -> tuple[int, ModelRef]:
+def register_model_in_session(session: Session, *, name: str, backend: str, uri: str, sha256: str | None,
+                              training_run_id: int | None, version: int | None, aliases: tuple[str, ...],
+                              actor: str, role: str) -> tuple[int, ModelRef]:
     check_name(name, what="model")
     if sha256 is not None:
         check_sha256(sha256, what="model sha256")
@@ -53,8 +59,8 @@ def register_model(session: Session, *, name: str, backend: str, uri: str, sha25
     return int(row.id), model_ref(row)
 
 
-def add_training_run(session: Session, *, dataset_version_id: int, base_model_version_id: int | None,
-                     mlflow_run_id: str | None, params: dict, actor: str, role: str) -> int:
+def add_training_run_in_session(session: Session, *, dataset_version_id: int, base_model_version_id: int | None,
+                                mlflow_run_id: str | None, params: dict, actor: str, role: str) -> int:
     row = TrainingRun(dataset_version_id=dataset_version_id, base_model_version_id=base_model_version_id,
                       mlflow_run_id=mlflow_run_id, params=canonical_json(params), created_by=actor)
     session.add(row)
@@ -65,7 +71,7 @@ def add_training_run(session: Session, *, dataset_version_id: int, base_model_ve
     return int(row.id)
 
 
-def finish_training_run(session: Session, run_id: int, *, status: str, metrics: dict, actor: str, role: str) -> None:
+def finish_training_run_in_session(session: Session, run_id: int, *, status: str, metrics: dict, actor: str, role: str) -> None:
     check_choice(status, ("finished", "failed"), "training run status")
     row = session.get(TrainingRun, int(run_id), with_for_update=True)
     if row is None:
@@ -76,44 +82,33 @@ def finish_training_run(session: Session, run_id: int, *, status: str, metrics: 
                  details={"status": status, "metrics": metrics})
 
 
-def create_round(session: Session, *, dataset: str, model_version_id: int | None, budget: int | None,
-                 label_studio_project_id: int | None, actor: str, role: str) -> int:
-    ds_id = dataset_id(session, dataset)
-    if budget is not None and budget < 1:
-        raise InvalidInputError("a round budget must be at least 1 masklet")
-    row = AnnotationRound(dataset_id=ds_id, model_version_id=model_version_id, budget=budget,
-                          label_studio_project_id=label_studio_project_id, created_by=actor)
-    session.add(row)
-    session.flush()
-    append_event(session, actor=actor, role=role, action="round.create", entity=f"annotation_round:{row.id}",
-                 details={"dataset": dataset, "model_version_id": model_version_id, "budget": budget,
-                          "label_studio_project_id": label_studio_project_id})
-    return int(row.id)
+def register_model(catalog: Catalog, *, name: str, backend: str, uri: str, actor: str, role: str,
+                   sha256: str | None = None, training_run_id: int | None = None,
+                   version: int | None = None, aliases: tuple[str, ...] = ()) -> tuple[int, ModelRef]:
+    """Register ``name`` at ``version`` (default: next number); returns (model_version id, ref)."""
+    return catalog.write(f"registering model {name}", actor, role, lambda s: register_model_in_session(
+        s, name=name, backend=backend, uri=uri, sha256=sha256, training_run_id=training_run_id,
+        version=version, aliases=aliases, actor=actor, role=role), retries=3)
 
 
-def add_review(session: Session, *, masklet_id: int, revision: int, reviewer: str, verdict: str,
-               corrected_revision: int | None, frames_edited: int, clicks: int, seconds: float,
-               external_id: str | None, actor: str, role: str, regions_changed: int = 0) -> int:
-    """Insert a review; with an ``external_id`` seen before, return the stored review (idempotent sync)."""
-    check_choice(verdict, VERDICTS, "verdict")
-    if min(frames_edited, clicks, regions_changed) < 0 or seconds < 0:
-        raise InvalidInputError("frames_edited, clicks, regions_changed and seconds must not be negative")
-    if external_id is not None:
-        found = session.execute(sa.select(Review.id).where(Review.external_id == external_id)).scalar_one_or_none()
-        if found is not None:
-            return int(found)
-    masklet = _masklet(session, masklet_id)
-    if not 1 <= int(revision) <= masklet.current_revision:
-        raise InvalidInputError(f"masklet {masklet_id} has no revision {revision}")
-    row = Review(masklet_id=int(masklet_id), revision=int(revision), reviewer=reviewer, verdict=verdict,
-                 corrected_revision=corrected_revision, frames_edited=frames_edited, clicks=clicks,
-                 seconds=float(seconds), external_id=external_id, regions_changed=int(regions_changed))
-    session.add(row)
-    session.flush()
-    append_event(session, actor=actor, role=role, action="review.add", entity=f"review:{row.id}",
-                 details={"masklet_id": int(masklet_id), "revision": int(revision), "reviewer": reviewer,
-                          "verdict": verdict, "corrected_revision": corrected_revision,
-                          "frames_edited": frames_edited, "clicks": clicks, "seconds": float(seconds),
-                          "external_id": external_id}
-                 | ({"regions_changed": int(regions_changed)} if regions_changed else {}))
-    return int(row.id)
+def model_version_id(catalog: Catalog, name: str, version: int) -> int:
+    with catalog.session(f"reading model {name}@{version}") as s:
+        return int(model_row(s, name, version).id)
+
+
+def add_training_run(catalog: Catalog, *, dataset_version: str, actor: str, role: str,
+                     base_model_version_id: int | None = None, mlflow_run_id: str | None = None,
+                     params: dict | None = None) -> int:
+    """Record a training run on ``NAME@N``; returns its id."""
+    def run(s: Session) -> int:
+        row, _ = version_row(s, dataset_version)
+        return add_training_run_in_session(s, dataset_version_id=int(row.id), mlflow_run_id=mlflow_run_id,
+                                           base_model_version_id=base_model_version_id, params=params or {},
+                                           actor=actor, role=role)
+    return catalog.write("recording a training run", actor, role, run)
+
+
+def finish_training_run(catalog: Catalog, run_id: int, *, status: str, metrics: dict, actor: str,
+                        role: str) -> None:
+    catalog.write(f"finishing training run {run_id}", actor, role, lambda s: finish_training_run_in_session(
+        s, run_id, status=status, metrics=metrics, actor=actor, role=role))

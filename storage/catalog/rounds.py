@@ -1,7 +1,8 @@
 """Annotation rounds: their state, plan, masklets and history (the cycle's catalog side).
 
 Functions take the :class:`~storage.catalog.catalog.Catalog` and run each write in one
-transaction with its audit event, like the rest of the catalog. Round states
+transaction with its audit event, like the rest of the catalog (``create_round_in_session`` does
+it inside a caller's session). Round states
 (:class:`~storage.records.RoundStatus`)::
 
     created -> generating -> in_review <-> refining -> closed
@@ -20,11 +21,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from storage.audit.trail import append_event
 from storage.catalog.catalog import Catalog
 from storage.catalog.guard import check_writer
+from storage.catalog.masklets import list_masklets
 from storage.catalog.tables import AnnotationRound, AuditEvent, Dataset, Masklet
+from storage.catalog.videos import dataset_id
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.records import RoundStatus
 
@@ -69,6 +73,28 @@ def _info(row: AnnotationRound, dataset: str) -> RoundInfo:
     return RoundInfo(id=int(row.id), dataset=dataset, status=_status(row.status), model_version_id=row.model_version_id,
                      budget=row.budget, label_studio_project_id=row.label_studio_project_id,
                      created_by=row.created_by, created_at=row.created_at)
+
+
+def create_round_in_session(session: Session, *, dataset: str, model_version_id: int | None, budget: int | None,
+                            label_studio_project_id: int | None, actor: str, role: str) -> int:
+    ds_id = dataset_id(session, dataset)
+    if budget is not None and budget < 1:
+        raise InvalidInputError("a round budget must be at least 1 masklet")
+    row = AnnotationRound(dataset_id=ds_id, model_version_id=model_version_id, budget=budget,
+                          label_studio_project_id=label_studio_project_id, created_by=actor)
+    session.add(row)
+    session.flush()
+    append_event(session, actor=actor, role=role, action="round.create", entity=f"annotation_round:{row.id}",
+                 details={"dataset": dataset, "model_version_id": model_version_id, "budget": budget,
+                          "label_studio_project_id": label_studio_project_id})
+    return int(row.id)
+
+
+def create_round(catalog: Catalog, *, dataset: str, actor: str, role: str, model_version_id: int | None = None,
+                 budget: int | None = None, label_studio_project_id: int | None = None) -> int:
+    return catalog.write("creating an annotation round", actor, role, lambda s: create_round_in_session(
+        s, dataset=dataset, model_version_id=model_version_id, budget=budget,
+        label_studio_project_id=label_studio_project_id, actor=actor, role=role))
 
 
 def get_round(catalog: Catalog, round_id: int) -> RoundInfo:
@@ -153,7 +179,7 @@ def round_videos(catalog: Catalog, round_id: int) -> list[int]:
 
 def round_masklets(catalog: Catalog, round_id: int) -> pd.DataFrame:
     """Masklets of a round with their current revision (columns ``MASKLET_COLUMNS``)."""
-    frame = catalog.list_masklets()
+    frame = list_masklets(catalog)
     return frame[frame["round_id"] == int(round_id)].reset_index(drop=True)
 
 

@@ -18,7 +18,13 @@ from sqlmodel import Session
 
 from storage.audit.trail import append_event
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import add_masklet, add_revision, set_masklet_status
+from storage.catalog.registry import add_training_run, finish_training_run, register_model
+from storage.catalog.reviews import add_review
+from storage.catalog.rounds import create_round
+from storage.catalog.videos import ensure_dataset, register_video
 from storage.records import NewVideo, blob_key
+from storage.versions.commit import commit_version
 from storage.versions.splits import split_for
 
 _COLUMNS = {
@@ -48,14 +54,14 @@ def new_video(dataset: str, tag: str, *, n_frames: int = 30) -> NewVideo:
 
 def add_masklets(catalog: Catalog, video_id: int, count: int, *, status: str, actor: str, role: str,
                  origin: str = "auto", tag: str = "", **extra: object) -> list[int]:
-    """``count`` masklets on frames 0..2 of the video, through the real facade (audited)."""
+    """``count`` masklets on frames 0..2 of the video, through the real catalog functions (audited)."""
     ids = []
     for i in range(count):
         sha = fake_sha(f"blob/{video_id}/{tag}/{i}")
-        ids.append(catalog.add_masklet(video_id=video_id, origin=origin, blob_key=blob_key(sha), blob_sha256=sha,
-                                       frame_indices=(0, 1, 2), scores=(0.9, 0.8, 0.7), status=status,
-                                       source="model" if origin == "auto" else "import", actor=actor, role=role,
-                                       **extra))
+        ids.append(add_masklet(catalog, video_id=video_id, origin=origin, blob_key=blob_key(sha), blob_sha256=sha,
+                               frame_indices=(0, 1, 2), scores=(0.9, 0.8, 0.7), status=status,
+                               source="model" if origin == "auto" else "import", actor=actor, role=role,
+                               **extra))
     return ids
 
 
@@ -85,7 +91,7 @@ def _load(session: Session, table: str, rows: Iterable[tuple]) -> None:
 def bulk_fill(catalog: Catalog, *, dataset: str, n_videos: int, masklets_per_video: int, actor: str,
               role: str) -> dict[str, int]:
     """Load the dataset (must not exist yet) as version 1; returns first ids and counts."""
-    ds_id = catalog.ensure_dataset(dataset, actor=actor, role=role)
+    ds_id = ensure_dataset(catalog, dataset, actor=actor, role=role)
     now = datetime.now(UTC)
     n = n_videos * masklets_per_video
     with catalog.session("bulk loading a synthetic dataset") as s:
@@ -139,9 +145,9 @@ def build_scenario(catalog: Catalog, *, dataset: str = "demo", actor: str = "ali
     run1, run2, model2_id, model3_id, blobs).
     """
     who = {"actor": actor, "role": role}
-    videos = [catalog.register_video(new_video(dataset, f"s{i}"), **who) for i in range(3)]
-    base_id, _ = catalog.register_model(name="seg", backend="sam2", uri="builtin:tiny-cpu", **who)
-    round_id = catalog.create_round(dataset=dataset, model_version_id=base_id, budget=10, **who)
+    videos = [register_video(catalog, new_video(dataset, f"s{i}"), **who) for i in range(3)]
+    base_id, _ = register_model(catalog, name="seg", backend="sam2", uri="builtin:tiny-cpu", **who)
+    round_id = create_round(catalog, dataset=dataset, model_version_id=base_id, budget=10, **who)
     masklets = []
     for v in videos:
         masklets += add_masklets(catalog, v.id, 2, status="proposed", tag="scn", round_id=round_id,
@@ -149,30 +155,30 @@ def build_scenario(catalog: Catalog, *, dataset: str = "demo", actor: str = "ali
     gt = add_masklets(catalog, videos[0].id, 1, status="accepted", origin="ground_truth", tag="gt", **who)
     for i, m in enumerate(masklets):
         verdict = "satisfactory" if i % 3 else "unsatisfactory"
-        catalog.add_review(masklet_id=m, revision=1, reviewer=f"rev{i % 2}", verdict=verdict, clicks=i,
-                           seconds=10.0 + i, external_id=f"ls-{m}-1", **who)
+        add_review(catalog, masklet_id=m, revision=1, reviewer=f"rev{i % 2}", verdict=verdict, clicks=i,
+                   seconds=10.0 + i, external_id=f"ls-{m}-1", **who)
         if verdict == "unsatisfactory":
             sha = fake_sha(f"fix/{m}")
-            catalog.add_revision(m, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1), scores=(1.0, 1.0),
-                                 source="reviewer", **who)
-            catalog.add_review(masklet_id=m, revision=2, reviewer="rev0", verdict="satisfactory", seconds=5.0,
-                               external_id=f"ls-{m}-2", **who)
-        catalog.set_masklet_status(m, "accepted", **who)
-    blobs = MemoryBlobs()
-    v1 = catalog.commit_version(dataset, message="first", manifest_writer=blobs, **who)
-    ml = {"actor": actor, "role": "ml_engineer"}
-    run1 = catalog.add_training_run(dataset_version=v1.name, base_model_version_id=base_id, mlflow_run_id="mlf-1",
-                                    params={"lr": 1e-4}, **ml)
-    catalog.finish_training_run(run1, status="finished", metrics={"j_and_f": 0.71}, **ml)
-    model2_id, _ = catalog.register_model(name="seg", backend="sam2", uri="models:/seg/2", training_run_id=run1, **ml)
-    catalog.set_masklet_status(masklets[-1], "rejected", **who)
-    sha = fake_sha("second-fix")
-    catalog.add_revision(masklets[1], blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(1, 2), scores=(1.0, 1.0),
+            add_revision(catalog, m, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1), scores=(1.0, 1.0),
                          source="reviewer", **who)
-    v2 = catalog.commit_version(dataset, message="second", manifest_writer=blobs, **who)
-    run2 = catalog.add_training_run(dataset_version=v2.name, base_model_version_id=model2_id, mlflow_run_id="mlf-2",
-                                    **ml)
-    model3_id, _ = catalog.register_model(name="seg", backend="sam2", uri="models:/seg/3", training_run_id=run2, **ml)
+            add_review(catalog, masklet_id=m, revision=2, reviewer="rev0", verdict="satisfactory", seconds=5.0,
+                       external_id=f"ls-{m}-2", **who)
+        set_masklet_status(catalog, m, "accepted", **who)
+    blobs = MemoryBlobs()
+    v1 = commit_version(catalog, dataset, message="first", manifest_writer=blobs, **who)
+    ml = {"actor": actor, "role": "ml_engineer"}
+    run1 = add_training_run(catalog, dataset_version=v1.name, base_model_version_id=base_id, mlflow_run_id="mlf-1",
+                            params={"lr": 1e-4}, **ml)
+    finish_training_run(catalog, run1, status="finished", metrics={"j_and_f": 0.71}, **ml)
+    model2_id, _ = register_model(catalog, name="seg", backend="sam2", uri="models:/seg/2", training_run_id=run1, **ml)
+    set_masklet_status(catalog, masklets[-1], "rejected", **who)
+    sha = fake_sha("second-fix")
+    add_revision(catalog, masklets[1], blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(1, 2), scores=(1.0, 1.0),
+                 source="reviewer", **who)
+    v2 = commit_version(catalog, dataset, message="second", manifest_writer=blobs, **who)
+    run2 = add_training_run(catalog, dataset_version=v2.name, base_model_version_id=model2_id, mlflow_run_id="mlf-2",
+                            **ml)
+    model3_id, _ = register_model(catalog, name="seg", backend="sam2", uri="models:/seg/3", training_run_id=run2, **ml)
     return {"videos": videos, "masklets": masklets, "gt": gt, "base_model_id": base_id, "round_id": round_id,
             "v1": v1, "v2": v2, "run1": run1, "run2": run2, "model2_id": model2_id, "model3_id": model3_id,
             "blobs": blobs}

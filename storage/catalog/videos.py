@@ -1,4 +1,9 @@
-"""Datasets and videos inside a session (the :class:`~storage.catalog.catalog.Catalog` wraps these)."""
+"""Datasets and videos: reads and writes of a :class:`~storage.catalog.catalog.Catalog`.
+
+The public functions take the Catalog first and run in their own transaction (each write with its
+audit event); the ``*_in_session`` ones do the same work inside a caller's session, so a larger
+transaction (an import with its ground truth) can include them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from storage.audit.trail import append_event
+from storage.catalog.catalog import Catalog
 from storage.catalog.refs import check_name
 from storage.catalog.tables import Dataset, Video
 from storage.errors import ConflictError, InvalidInputError, NotFoundError
@@ -31,7 +37,7 @@ def dataset_id(session: Session, name: str) -> int:
     return found
 
 
-def ensure_dataset(session: Session, name: str, *, actor: str, role: str) -> int:
+def ensure_dataset_in_session(session: Session, name: str, *, actor: str, role: str) -> int:
     check_name(name)
     found = session.execute(sa.select(Dataset.id).where(Dataset.name == name)).scalar_one_or_none()
     if found is not None:
@@ -49,7 +55,7 @@ def to_ref(video: Video, dataset: str) -> VideoRef:
                     width=video.width, height=video.height, fps=video.fps)
 
 
-def find_video(session: Session, dataset: str, sha256: str) -> VideoRef | None:
+def find_video_in_session(session: Session, dataset: str, sha256: str) -> VideoRef | None:
     row = session.execute(
         sa.select(Video).join(Dataset, Dataset.id == Video.dataset_id)
         .where(Dataset.name == dataset, Video.sha256 == sha256)
@@ -70,10 +76,10 @@ def _check_new_video(video: NewVideo) -> None:
         raise InvalidInputError("source_frame_indices must hold one source index per stored frame")
 
 
-def register_video(session: Session, video: NewVideo, *, actor: str, role: str) -> VideoRef:
+def register_video_in_session(session: Session, video: NewVideo, *, actor: str, role: str) -> VideoRef:
     _check_new_video(video)
-    ds_id = ensure_dataset(session, video.dataset, actor=actor, role=role)
-    if find_video(session, video.dataset, video.sha256) is not None:
+    ds_id = ensure_dataset_in_session(session, video.dataset, actor=actor, role=role)
+    if find_video_in_session(session, video.dataset, video.sha256) is not None:
         raise ConflictError(f"video {video.sha256[:12]}... is already ingested in dataset {video.dataset!r}")
     row = Video(
         dataset_id=ds_id, sha256=video.sha256, frames_prefix=f"videos/{video.sha256}/frames/",
@@ -90,7 +96,7 @@ def register_video(session: Session, video: NewVideo, *, actor: str, role: str) 
     return to_ref(row, video.dataset)
 
 
-def get_video(session: Session, video_id: int) -> VideoRef:
+def get_video_in_session(session: Session, video_id: int) -> VideoRef:
     row = session.execute(
         sa.select(Video, Dataset.name).join(Dataset, Dataset.id == Video.dataset_id).where(Video.id == int(video_id))
     ).first()
@@ -99,7 +105,33 @@ def get_video(session: Session, video_id: int) -> VideoRef:
     return to_ref(row[0], row[1])
 
 
-def list_videos(session: Session, dataset: str) -> list[VideoRef]:
+def list_videos_in_session(session: Session, dataset: str) -> list[VideoRef]:
     ds_id = dataset_id(session, dataset)
     rows = session.execute(sa.select(Video).where(Video.dataset_id == ds_id).order_by(Video.id)).scalars()
     return [to_ref(v, dataset) for v in rows]
+
+
+def ensure_dataset(catalog: Catalog, name: str, *, actor: str, role: str) -> int:
+    return catalog.write(f"creating dataset {name!r}", actor, role,
+                         lambda s: ensure_dataset_in_session(s, name, actor=actor, role=role), retries=3)
+
+
+def find_video(catalog: Catalog, dataset: str, sha256: str) -> VideoRef | None:
+    with catalog.session("looking up a video") as s:
+        return find_video_in_session(s, dataset, sha256)
+
+
+def register_video(catalog: Catalog, video: NewVideo, *, actor: str, role: str) -> VideoRef:
+    """Register a de-identified video; ConflictError if (dataset, sha256) already exists."""
+    return catalog.write(f"registering video {video.sha256[:12]}", actor, role,
+                         lambda s: register_video_in_session(s, video, actor=actor, role=role), retries=3)
+
+
+def get_video(catalog: Catalog, video_id: int) -> VideoRef:
+    with catalog.session(f"reading video {video_id}") as s:
+        return get_video_in_session(s, video_id)
+
+
+def list_videos(catalog: Catalog, dataset: str) -> list[VideoRef]:
+    with catalog.session(f"listing videos of {dataset!r}") as s:
+        return list_videos_in_session(s, dataset)

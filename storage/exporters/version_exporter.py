@@ -25,6 +25,7 @@ from typing import Literal
 import numpy as np
 
 from storage.catalog.catalog import Catalog
+from storage.catalog.videos import get_video
 from storage.errors import ConflictError, InvalidInputError
 from storage.masks.coco_export import CocoVideo, build_coco
 from storage.masks.davis_png import write_davis_mask
@@ -33,6 +34,7 @@ from storage.masks.rle import decode_rle
 from storage.masks.sav_json import build_sav, write_sav
 from storage.objects.object_store import ObjectStore, sha256_hex
 from storage.records import MaskletBlob, VideoRef, frame_key
+from storage.versions.members import get_version, version_members
 
 ExportFormat = Literal["sav", "davis", "coco"]
 FORMATS: tuple[str, ...] = ("sav", "davis", "coco")
@@ -94,8 +96,8 @@ def export_version(catalog: Catalog, store: ObjectStore, ref: str, *, fmt: Expor
     """Write dataset version ``ref`` (``NAME@N``) in format ``fmt`` into the new folder ``out``."""
     if fmt not in FORMATS:
         raise InvalidInputError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    version = catalog.get_version(ref)
-    members = catalog.version_members(ref)
+    version = get_version(catalog, ref)
+    members = version_members(catalog, ref)
     out = _prepare_out(out)
     by_video: dict[int, list[tuple[int, str, MaskletBlob]]] = {}
     splits: dict[int, str] = {}
@@ -103,7 +105,7 @@ def export_version(catalog: Catalog, store: ObjectStore, ref: str, *, fmt: Expor
         blob = _load_blob(store, row.blob_key, row.blob_sha256, row.video_sha256, int(row.masklet_id))
         by_video.setdefault(int(row.video_id), []).append((int(row.masklet_id), str(row.origin), blob))
         splits[int(row.video_id)] = str(row.split)
-    videos = {vid: catalog.get_video(vid) for vid in sorted(by_video)}
+    videos = {vid: get_video(catalog, vid) for vid in sorted(by_video)}
     n_frames = 0
     coco_videos: list[CocoVideo] = []
     coco_masklets: list[tuple[int, int, MaskletBlob]] = []

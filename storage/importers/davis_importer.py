@@ -20,6 +20,7 @@ import numpy as np
 
 from storage.catalog.catalog import Catalog
 from storage.catalog.refs import check_name
+from storage.catalog.videos import find_video
 from storage.errors import InvalidInputError, NotFoundError
 from storage.importers.davis_folder import (
     davis_sequences,
@@ -53,7 +54,7 @@ def import_davis_sequence(
     seq_dir = frame_folder(root, sequence)
     frames = list_frame_files(seq_dir)
     sha = sha256_files(frames)
-    existing = catalog.find_video(dataset, sha)
+    existing = find_video(catalog, dataset, sha)
     if existing is not None:
         return ImportOutcome(name=sequence, status="already ingested", video=existing)
     id_maps = read_sequence_masks(root, sequence, frames) if with_gt else []

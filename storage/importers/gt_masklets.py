@@ -62,9 +62,9 @@ def register_with_ground_truth(
     """
     check_writer(actor, role)
     with catalog.session(f"registering video {video.sha256[:12]} with its ground truth") as session:
-        ref = catalog_videos.register_video(session, video, actor=actor, role=role)
+        ref = catalog_videos.register_video_in_session(session, video, actor=actor, role=role)
         for masklet in masklets:
-            catalog_masklets.add_masklet(
+            catalog_masklets.add_masklet_in_session(
                 session, video_id=ref.id, origin=MaskletOrigin.GROUND_TRUTH, blob_key=masklet.blob_key,
                 blob_sha256=masklet.blob_sha256, frame_indices=list(masklet.frame_indices),
                 scores=list(masklet.scores), status=MaskletStatus.ACCEPTED, source="import", actor=actor, role=role,

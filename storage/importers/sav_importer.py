@@ -14,6 +14,7 @@ from pathlib import Path
 
 from storage.catalog.catalog import Catalog
 from storage.catalog.refs import check_name
+from storage.catalog.videos import find_video
 from storage.errors import InvalidInputError
 from storage.importers.gt_masklets import register_with_ground_truth, store_masklet
 from storage.importers.outcome import ImportOutcome
@@ -47,7 +48,7 @@ def import_sav(
             f"frames at every {annotation_stride}th frame; is it the right video?"
         )
     sha = sha256_file(video)
-    existing = catalog.find_video(dataset, sha)
+    existing = find_video(catalog, dataset, sha)
     if existing is not None:
         return ImportOutcome(name=video.name, status="already ingested", video=existing)
     new = ingest_video(video, dataset=dataset, fps=fps, store=store, progress=progress, sha256=sha)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from storage.catalog.catalog import Catalog
 from storage.catalog.refs import check_name
+from storage.catalog.videos import find_video, register_video
 from storage.errors import ConflictError
 from storage.importers.outcome import ImportOutcome
 from storage.media.ingest import Progress, content_sha256, ingest_frame_folder, ingest_video
@@ -29,7 +30,7 @@ def ingest_into_catalog(
     path = Path(path)
     check_name(dataset)  # before any work; the dataset row is created with the first video
     sha = content_sha256(path)
-    existing = catalog.find_video(dataset, sha)
+    existing = find_video(catalog, dataset, sha)
     if existing is not None:
         return ImportOutcome(name=path.name, status="already ingested", video=existing)
     if path.is_dir():
@@ -37,9 +38,9 @@ def ingest_into_catalog(
     else:
         new = ingest_video(path, dataset=dataset, fps=fps, store=store, progress=progress, sha256=sha)
     try:
-        ref = catalog.register_video(new, actor=actor, role=role)
+        ref = register_video(catalog, new, actor=actor, role=role)
     except ConflictError:
-        raced = catalog.find_video(dataset, sha)
+        raced = find_video(catalog, dataset, sha)
         if raced is None:
             raise
         return ImportOutcome(name=path.name, status="already ingested", video=raced)

@@ -8,8 +8,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from storage.catalog.refs import version_row
 from storage.lineage.common import frame, row, runs_and_models
-from storage.versions.members import version_members, version_row
+from storage.versions.members import version_members_in_session
 
 # Latest review verdict of each masklet (for the members' revision or any earlier one).
 _VERDICTS_SQL = sa.text(
@@ -37,7 +38,7 @@ def dataset_lineage(session: Session, ref: str) -> pd.DataFrame:
     """Rows: dataset_version, video* (split, masklets), composition* (origin x latest verdict),
     reviewer* (reviews of its members, effort), training_run*, model* trained on it."""
     version, name = version_row(session, ref)
-    members = version_members(session, ref)
+    members = version_members_in_session(session, ref)
     out = [row("dataset_version", f"dataset_version:{version.id}", f"{name}@{version.number}", version.created_at,
                version.created_by, n_members=version.n_members, manifest_key=version.manifest_key,
                manifest_sha256=version.manifest_sha256, composition=json.loads(version.composition),

@@ -1,5 +1,8 @@
 """Committing a dataset version inside one transaction (atomic; O(changes)).
 
+:func:`commit_version` takes the :class:`~storage.catalog.catalog.Catalog` (like every catalog
+read and write) and runs :func:`commit_version_in_session` in one write transaction.
+
 A version holds every ACCEPTED masklet at its current revision, whatever its origin (auto, manual,
 ground_truth; importers store ground truth as accepted). Consumers filter by ``origin`` and
 ``split``: evaluation uses ground_truth members of the val split, training the train split.
@@ -23,6 +26,7 @@ from sqlmodel import Session
 
 from storage.audit.chain import canonical_json
 from storage.audit.trail import append_event
+from storage.catalog.catalog import Catalog
 from storage.catalog.tables import (
     SPLITS,
     Dataset,
@@ -33,12 +37,16 @@ from storage.catalog.tables import (
     Video,
     VideoSplit,
 )
-from storage.errors import InvalidInputError, NotFoundError
+from storage.errors import ConflictError, InvalidInputError, NotFoundError
 from storage.records import DatasetVersionRef, MaskletStatus
 from storage.versions.manifest import delta_manifest
 from storage.versions.splits import check_fractions, split_for
 
 ManifestWriter = Callable[[bytes], tuple[str, str]]
+
+
+class NothingToCommitError(ConflictError):
+    """No accepted masklet changed since the dataset's newest version; no version was made."""
 
 
 @dataclass(frozen=True)
@@ -136,10 +144,10 @@ def _composition(parent: DatasetVersion | None, changes: list[_Change], details:
     return {s: {o: n for o, n in sorted(c.items()) if n} for s, c in sorted(counts.items()) if any(c.values())}
 
 
-def commit_version(session: Session, dataset: str, *, message: str, actor: str, role: str,
-                   manifest_writer: ManifestWriter,
-                   split_fractions: tuple[float, float, float],
-                   pinned_splits: Mapping[int, str] | None = None) -> DatasetVersionRef | None:
+def commit_version_in_session(session: Session, dataset: str, *, message: str, actor: str, role: str,
+                              manifest_writer: ManifestWriter,
+                              split_fractions: tuple[float, float, float],
+                              pinned_splits: Mapping[int, str] | None = None) -> DatasetVersionRef | None:
     """Commit version N+1 of ``dataset``; None when nothing changed since the parent (no version made).
 
     ``pinned_splits`` (video id -> ``train``/``val``/``test``) fixes the split of videos entering
@@ -205,3 +213,20 @@ def commit_version(session: Session, dataset: str, *, message: str, actor: str, 
     append_event(session, actor=actor, role=role, action="version.commit", entity=f"dataset_version:{version.id}",
                  details={**header, "manifest_key": manifest_key, "manifest_sha256": manifest_sha})
     return DatasetVersionRef(dataset=dataset, number=number, manifest_key=manifest_key, manifest_sha256=manifest_sha)
+
+
+def commit_version(catalog: Catalog, dataset: str, *, message: str, actor: str, role: str,
+                   manifest_writer: Callable[[bytes], tuple[str, str]],
+                   split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+                   pinned_splits: Mapping[int, str] | None = None) -> DatasetVersionRef:
+    """Commit version N+1 (atomic). NothingToCommitError (a ConflictError) when nothing changed.
+
+    ``manifest_writer(bytes) -> (key, sha256)`` stores the delta manifest (object store put_blob).
+    ``pinned_splits`` (video id -> split) places videos new to the dataset's versions explicitly.
+    """
+    ref = catalog.write(f"committing dataset {dataset!r}", actor, role, lambda s: commit_version_in_session(
+        s, dataset, message=message, actor=actor, role=role, manifest_writer=manifest_writer,
+        split_fractions=split_fractions, pinned_splits=pinned_splits), retries=8)
+    if ref is None:
+        raise NothingToCommitError(f"nothing to commit: no accepted masklet of {dataset!r} changed since its newest version")
+    return ref

@@ -39,7 +39,7 @@ def delta_manifest(header: dict, changes: Iterable[dict]) -> bytes:
 
 
 def full_manifest(*, dataset: str, number: int, delta_sha256: str, members: pd.DataFrame) -> bytes:
-    """Self-contained manifest of every member (columns of ``Catalog.version_members``)."""
+    """Self-contained manifest of every member (columns of ``storage.versions.members.version_members``)."""
     header = {"format": FULL_FORMAT, "dataset": dataset, "number": int(number),
               "delta_manifest_sha256": delta_sha256, "n_members": len(members)}
     lines = [canonical_json(header)]

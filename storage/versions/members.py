@@ -1,4 +1,8 @@
-"""Reading dataset versions: lookup, membership (folded from the deltas), list and diff."""
+"""Reading dataset versions: lookup, membership (folded from the deltas), list and diff.
+
+The public functions take the :class:`~storage.catalog.catalog.Catalog` and read in one
+transaction; the ``*_in_session`` ones read inside a caller's session (lineage queries).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from storage.catalog.refs import parse_ref
-from storage.catalog.tables import Dataset, DatasetVersion
+from storage.catalog.catalog import Catalog
+from storage.catalog.refs import version_row
+from storage.catalog.tables import DatasetVersion
 from storage.catalog.videos import dataset_id
-from storage.errors import NotFoundError
 from storage.records import DatasetVersionRef
 
 if TYPE_CHECKING:
@@ -44,24 +48,12 @@ _MEMBERS_SQL = sa.text(
 )
 
 
-def version_row(session: Session, ref: str) -> tuple[DatasetVersion, str]:
-    """The stored version ``NAME@N`` and its dataset name; NotFoundError / InvalidInputError."""
-    name, number = parse_ref(ref)
-    row = session.execute(
-        sa.select(DatasetVersion).join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-        .where(Dataset.name == name, DatasetVersion.number == number)
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFoundError(f"dataset version {name}@{number} not found; `maskloop dataset list {name}` lists versions")
-    return row, name
-
-
 def to_ref(row: DatasetVersion, dataset: str) -> DatasetVersionRef:
     return DatasetVersionRef(dataset=dataset, number=row.number, manifest_key=row.manifest_key,
                              manifest_sha256=row.manifest_sha256)
 
 
-def version_members(session: Session, ref: str) -> pd.DataFrame:
+def version_members_in_session(session: Session, ref: str) -> pd.DataFrame:
     """Members of ``NAME@N``: one row per masklet, columns :data:`MEMBER_COLUMNS`, sorted by masklet id."""
     import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
 
@@ -70,7 +62,7 @@ def version_members(session: Session, ref: str) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=MEMBER_COLUMNS)
 
 
-def list_versions(session: Session, dataset: str) -> pd.DataFrame:
+def list_versions_in_session(session: Session, dataset: str) -> pd.DataFrame:
     """Every version of ``dataset``, oldest first; columns :data:`VERSION_COLUMNS`."""
     import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
 
@@ -86,15 +78,15 @@ def list_versions(session: Session, dataset: str) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=VERSION_COLUMNS).astype({"parent_number": "Int64"})
 
 
-def diff_versions(session: Session, ref_a: str, ref_b: str) -> pd.DataFrame:
+def diff_versions_in_session(session: Session, ref_a: str, ref_b: str) -> pd.DataFrame:
     """Masklets added, removed or changed (other revision) from ``ref_a`` to ``ref_b``.
 
     Columns :data:`DIFF_COLUMNS`; ``change`` is "added", "removed" or "changed".
     """
     import pandas as pd  # imported on use: the catalog's writers (flow runs) never need it
 
-    a = version_members(session, ref_a).set_index("masklet_id")
-    b = version_members(session, ref_b).set_index("masklet_id")
+    a = version_members_in_session(session, ref_a).set_index("masklet_id")
+    b = version_members_in_session(session, ref_b).set_index("masklet_id")
     out = []
     for mid in b.index.difference(a.index):
         r = b.loc[mid]
@@ -109,3 +101,24 @@ def diff_versions(session: Session, ref_a: str, ref_b: str) -> pd.DataFrame:
         out.append((int(mid), "changed", int(a.loc[mid, "revision"]), int(r.revision), int(r.video_id), r.split, r.origin))
     frame = pd.DataFrame(out, columns=DIFF_COLUMNS).sort_values("masklet_id", kind="stable").reset_index(drop=True)
     return frame.astype({"revision_a": "Int64", "revision_b": "Int64"})
+
+
+def get_version(catalog: Catalog, ref: str) -> DatasetVersionRef:
+    with catalog.session(f"reading dataset version {ref}") as s:
+        return to_ref(*version_row(s, ref))
+
+
+def version_members(catalog: Catalog, ref: str) -> pd.DataFrame:
+    """Members of ``NAME@N``: masklet_id, revision, video_id, video_sha256, blob_key, blob_sha256, split, origin."""
+    with catalog.session(f"reading members of {ref}") as s:
+        return version_members_in_session(s, ref)
+
+
+def list_versions(catalog: Catalog, dataset: str) -> pd.DataFrame:
+    with catalog.session(f"listing versions of {dataset!r}") as s:
+        return list_versions_in_session(s, dataset)
+
+
+def diff_versions(catalog: Catalog, ref_a: str, ref_b: str) -> pd.DataFrame:
+    with catalog.session(f"comparing {ref_a} and {ref_b}") as s:
+        return diff_versions_in_session(s, ref_a, ref_b)

@@ -13,7 +13,9 @@ from PIL import Image
 
 from flows.cli.main import main
 from model.synthetic.generator import generate_clip
+from storage.catalog.videos import list_videos
 from storage.masks.davis_png import write_davis_mask
+from storage.versions.members import list_versions
 
 NAMES = ["case-a", "case-b", "case-c", "case-d"]  # 2 rounds x 1 + 1 held out; case-c is not used
 ROUND_KEYS = {"round", "proposed", "accepted", "acceptance_rate", "frames_edited_per_accepted",
@@ -79,13 +81,13 @@ def test_bench_engine_two_rounds_json_and_catalog(tmp_path: Path, capsys) -> Non
         rnds = list_rounds(ws.catalog, DATASET)
         assert [r.status for r in rnds] == ["closed", "closed"]
         assert [r.id for r in rnds] == [r["round_id"] for r in rounds]
-        videos = {v.id: v for v in ws.catalog.list_videos(DATASET)}
+        videos = {v.id: v for v in list_videos(ws.catalog, DATASET)}
         assert len(videos) == 3  # case-c was never imported
         splits = video_splits(ws.catalog, DATASET)
         assert sorted(splits.values()) == ["train", "train", "val"]
         assert [len(round_videos(ws.catalog, r.id)) for r in rnds] == [1, 1]
         assert not set(round_videos(ws.catalog, rnds[0].id)) & set(round_videos(ws.catalog, rnds[1].id))
-        versions = ws.catalog.list_versions(DATASET)
+        versions = list_versions(ws.catalog, DATASET)
         retrained = [r for r in rounds if r["accepted"]]
         # NAME@1 holds the imported ground truth; each round that accepted something adds one version
         assert sorted(versions["number"]) == list(range(1, 2 + len(retrained)))

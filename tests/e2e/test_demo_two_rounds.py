@@ -22,6 +22,7 @@ CONFIG = DemoConfig(videos_per_round=1, n_val=1, n_frames=4, size=64,
 
 
 def test_demo_runs_two_rounds_with_retraining_and_promotion(tmp_path: Path) -> None:
+    from storage.versions.members import get_version, list_versions
     steps: list[str] = []
     result = run_demo(tmp_path, rounds=2, config=CONFIG, step=steps.append)
     assert len(result.rounds) == 2 and any("round 2" in s for s in steps)
@@ -44,7 +45,7 @@ def test_demo_runs_two_rounds_with_retraining_and_promotion(tmp_path: Path) -> N
     with open_workspace(demo_settings(tmp_path)) as ws:
         rounds = list_rounds(ws.catalog, DATASET)
         assert [r.status for r in rounds] == ["closed", "closed"]
-        versions = ws.catalog.list_versions(DATASET)
+        versions = list_versions(ws.catalog, DATASET)
         assert sorted(versions["number"]) == [1, 2]
         for stats in result.rounds:
             assert stats.dataset_version is not None and stats.trained_model is not None
@@ -60,7 +61,7 @@ def test_demo_runs_two_rounds_with_retraining_and_promotion(tmp_path: Path) -> N
             run = tracker.client.get_run(run_id)
             assert run.info.status == "FINISHED"
             (inp,) = run.inputs.dataset_inputs
-            ref = ws.catalog.get_version(params["dataset_version"])
+            ref = get_version(ws.catalog, params["dataset_version"])
             assert inp.dataset.name == ref.name and ref.manifest_sha256.startswith(inp.dataset.digest)
             assert "file://" in inp.dataset.source
         alias = tracker.client.get_model_version_by_alias(CONFIG.cycle.model_name, CHAMPION)

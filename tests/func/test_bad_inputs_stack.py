@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from helpers.videos import write_davis_layout, write_frame_folder
 
 from flows.cli.main import main
+from storage.audit.verify import verify_audit
 from storage.catalog.catalog import Catalog
+from storage.catalog.videos import list_videos
 from storage.errors import StorageError
 from storage.objects.s3_store import S3Store
 
@@ -109,7 +111,7 @@ def snapshot(world: World) -> Snapshot:
         names = sa.inspect(catalog.engine).get_table_names()
         with catalog.engine.connect() as conn:
             counts = {t: int(conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar_one()) for t in names}
-        check = catalog.verify_audit()
+        check = verify_audit(catalog)
     return Snapshot(counts, check.head_hash, check.ok, tuple(world.store.list_keys("")))
 
 
@@ -159,7 +161,7 @@ def pending_change(w: World) -> None:
     from storage.catalog.synthetic import add_masklets
 
     with Catalog.open(w.url) as catalog:
-        video = catalog.list_videos("demo")[0]
+        video = list_videos(catalog, "demo")[0]
         add_masklets(catalog, video.id, 1, status="accepted", tag=secrets.token_hex(4),
                      actor="bad-input-tester", role="data_manager")
 

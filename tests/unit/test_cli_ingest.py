@@ -12,7 +12,10 @@ from helpers.videos import write_davis_layout, write_numbered_video
 import flows.cli.dataset_export_cmd  # noqa: F401  (registers `dataset export` until groups.py imports it)
 from flows.cli.main import main
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets
+from storage.catalog.videos import find_video, list_videos
 from storage.errors import NotFoundError
+from storage.versions.commit import commit_version
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +39,7 @@ def test_ingest_reports_each_path_and_keeps_the_good_ones(tmp_path: Path, capsys
     assert "ingested: other.mkv -> video 2, 3 frames" in out
     assert "Traceback" not in out + err
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as catalog:
-        assert [v.n_frames for v in catalog.list_videos("d")] == [7, 3]
+        assert [v.n_frames for v in list_videos(catalog, "d")] == [7, 3]
 
     assert main(["--home", str(home), "ingest", str(good), "--dataset", "d"]) == 0
     out, err = capsys.readouterr()
@@ -51,9 +54,9 @@ def test_bad_input_only_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "empty.mkv").write_bytes(b"")
     assert main(["--home", str(home), "ingest", str(tmp_path / "empty.mkv"), "--dataset", "d"]) == 2
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as catalog:
-        assert catalog.list_masklets().empty
+        assert list_masklets(catalog).empty
         with pytest.raises(NotFoundError):
-            catalog.list_videos("d")
+            list_videos(catalog, "d")
     assert not (home / "objects").exists() or not any((home / "objects").rglob("*.jpg"))
 
 
@@ -76,8 +79,8 @@ def test_import_davis_then_commit_then_export(tmp_path: Path, capsys: pytest.Cap
     from storage.objects.local_store import LocalStore
 
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as catalog:
-        catalog.commit_version("dv", message="gt", actor="t", role="data_manager",
-                               manifest_writer=LocalStore(home / "objects").put_blob)
+        commit_version(catalog, "dv", message="gt", actor="t", role="data_manager",
+                       manifest_writer=LocalStore(home / "objects").put_blob)
     out_dir = tmp_path / "export"
     assert main(["--home", str(home), "dataset", "export", "dv@1", str(out_dir), "--format", "coco"]) == 0
     assert "exported dv@1 as coco" in capsys.readouterr().out
@@ -109,7 +112,7 @@ def test_services_build_the_configured_store_and_catalog(tmp_path: Path) -> None
     assert isinstance(store, LocalStore) and store.root == (tmp_path / "h" / "objects").resolve()
     assert actor_of(local) == "alice"
     with open_catalog(local) as catalog:
-        assert catalog.find_video("d", "0" * 64) is None
+        assert find_video(catalog, "d", "0" * 64) is None
     assert (tmp_path / "h" / "catalog.sqlite").is_file()
     remote = Settings(_env_file=None, home=tmp_path, s3_endpoint="127.0.0.1:9", s3_access_key="ak",  # type: ignore[call-arg]
                       s3_secret_key="sk", s3_bucket="frames", s3_worm_bucket="frames-worm")
@@ -132,4 +135,4 @@ def test_unreachable_s3_is_one_line_exit_5_and_nothing_registered(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: c.mp4: S3 server 127.0.0.1:1 is unreachable")
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as catalog, pytest.raises(NotFoundError):
-        catalog.list_videos("d")
+        list_videos(catalog, "d")

@@ -21,6 +21,7 @@ import pytest
 from flows.cli.main import main
 from flows.errors import InvalidInputError
 from flows.sam2_checkpoints import SAM2_1_CHECKPOINTS, Sam2Checkpoint, expected_digest
+from storage.audit.query import audit_events
 from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models
 
@@ -120,7 +121,7 @@ def test_pull_caches_verifies_registers_and_is_idempotent(
     assert (info.ref.name, info.ref.version, info.ref.backend) == ("sam2.1_hiera_tiny", 1, "sam2")
     assert info.ref.uri == uri and info.ref.sha256 == digest
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as catalog:
-        events = catalog.audit_events(entity=f"model_version:{info.id}")
+        events = audit_events(catalog, entity=f"model_version:{info.id}")
     assert list(events["action"]) == ["model.register"]
     assert events.iloc[0]["actor"] == "cli-tester" and events.iloc[0]["role"] == "ml_engineer"
 

@@ -27,6 +27,7 @@ from flows.api.schemas import (
     DiffRow,
 )
 from flows.errors import NotFoundError
+from storage.versions.members import diff_versions, list_versions
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], dependencies=[Depends(require(LINEAGE_READ))])
 
@@ -41,7 +42,7 @@ def _version_out(r) -> DatasetVersionOut:
 @router.get("/{name}/versions", response_model=DatasetVersionsOut, responses=CSV_RESPONSE)
 async def dataset_versions(request: Request, name: Name, format: Format = None):
     """Every version of the dataset, oldest first. 404 if the dataset is unknown."""
-    frame = await run_in_threadpool(request.app.state.backend.catalog.list_versions, name)
+    frame = await run_in_threadpool(list_versions, request.app.state.backend.catalog, name)
     if wants_csv(request, format):
         return csv_response(frame, filename=f"{name}-versions")
     return DatasetVersionsOut(dataset=name, versions=[_version_out(r) for r in frame.itertuples(index=False)])
@@ -50,7 +51,7 @@ async def dataset_versions(request: Request, name: Name, format: Format = None):
 def _version_detail(catalog, name: str, number: int) -> tuple[pd.Series, pd.DataFrame]:
     from storage.lineage.queries import lineage_of_dataset
 
-    versions = catalog.list_versions(name)
+    versions = list_versions(catalog, name)
     match = versions[versions["number"] == number]
     if match.empty:
         raise NotFoundError(f"dataset version {name}@{number} not found; GET /v1/datasets/{name}/versions lists them")
@@ -76,7 +77,7 @@ async def dataset_diff(request: Request, name: Name,
                        format: Format = None):
     """Masklets added, removed or changed (another revision) from version ``from`` to ``to``."""
     catalog = request.app.state.backend.catalog
-    frame = await run_in_threadpool(catalog.diff_versions, f"{name}@{version_from}", f"{name}@{version_to}")
+    frame = await run_in_threadpool(diff_versions, catalog, f"{name}@{version_from}", f"{name}@{version_to}")
     if wants_csv(request, format):
         return csv_response(frame, filename=f"{name}-diff-{version_from}-{version_to}")
     changes = [DiffRow(masklet_id=int(r.masklet_id), change=r.change, revision_a=plain(r.revision_a),

@@ -23,6 +23,8 @@ def _free_port() -> int:
 
 
 def test_serve_answers_on_loopback_as_the_auditor_role(pg_world, tmp_path) -> None:
+    from storage.audit.query import audit_events
+    from storage.audit.verify import verify_audit
     port = _free_port()
     env = {**os.environ, "MASKLOOP_DATABASE_URL": pg_world.settings.database_url,
            "MASKLOOP_AUDITOR_DATABASE_URL": pg_world.auditor_url}
@@ -51,7 +53,7 @@ def test_serve_answers_on_loopback_as_the_auditor_role(pg_world, tmp_path) -> No
     assert "SELECT-only auditor role" in text and "maskloop_auditor" in text
     assert make_url(pg_world.auditor_url).password not in text  # the password is never printed
     assert pg_world.tokens["auditor"] not in text
-    events = pg_world.owner.audit_events(action="api.request", limit=None)
+    events = audit_events(pg_world.owner, action="api.request", limit=None)
     assert {"/v1/datasets/demo/versions", "/v1/audit/verify"} <= {e.split('"path":"')[1].split('"')[0]
                                                                  for e in events["details"]}
-    assert pg_world.owner.verify_audit().ok
+    assert verify_audit(pg_world.owner).ok

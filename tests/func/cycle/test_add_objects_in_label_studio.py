@@ -26,7 +26,10 @@ from flows.cycle.workspace import open_workspace
 from flows.programs.demo_data import make_demo_videos
 from flows.settings import load_settings
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets
+from storage.catalog.registry import register_model
 from storage.catalog.rounds import get_round, round_masklets
+from storage.catalog.videos import get_video
 
 SIZE, FRAMES, DRAWN = 96, 8, 4
 
@@ -47,11 +50,11 @@ def test_a_missed_object_drawn_in_label_studio_becomes_a_masklet_in_review(  # t
     demo = make_demo_videos(tmp_path / "videos", n_train=1, n_val=0, n_frames=FRAMES, size=SIZE)[0]
     with open_workspace(settings) as ws:
         video_id = ingest_one(ws, demo.item(), dataset="missed").video_id
-        video = ws.catalog.get_video(video_id)
-        ws.catalog.register_model(name=CycleConfig().model_name, backend="sam2", uri="builtin:default",
-                                  aliases=("champion",), **ws.who)
+        video = get_video(ws.catalog, video_id)
+        register_model(ws.catalog, name=CycleConfig().model_name, backend="sam2", uri="builtin:default",
+                       aliases=("champion",), **ws.who)
         round_id = plan_round(ws, dataset="missed", n_videos=1, cfg=CycleConfig()).round_id
-        gt = ws.catalog.list_masklets(video_id=video_id, origin="ground_truth")
+        gt = list_masklets(ws.catalog, video_id=video_id, origin="ground_truth")
         target = max((masklet_masks(ws.store, r.blob_key, video.n_frames) for r in gt.itertuples()),
                      key=lambda m: int(m[DRAWN].sum()))
         assert len(round_masklets(ws.catalog, round_id)) == 0

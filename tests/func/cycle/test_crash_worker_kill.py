@@ -40,6 +40,8 @@ from flows.programs.demo_data import make_demo_videos
 from flows.stack.manager import StackManager
 from flows.stack.state import StackState
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets
+from storage.catalog.videos import list_videos
 
 #: Generation parameters of every run: filters at 0 so a model of any quality proposes something,
 #: and ONE masklet per video, so a second row for a video can only be a duplicate written by a
@@ -136,13 +138,13 @@ def test_sigkill_mid_generation_then_rerun_leaves_no_duplicates_or_orphans(  # t
                                   parameters=CONFIG)
     assert [r.state for r in rerun.runs] == ["COMPLETED"] * len(plan.video_ids)
     with open_workspace(settings) as ws:
-        after_rerun = ws.catalog.list_masklets(dataset=dataset)
+        after_rerun = list_masklets(ws.catalog, dataset=dataset)
     again = run_generation_fanout(plan.round_id, plan.video_ids, api_url=settings.prefect_api_url, poll_s=0.5,
                                   parameters=CONFIG)
     assert [r.state for r in again.runs] == ["COMPLETED"] * len(plan.video_ids)
 
     with open_workspace(settings) as ws:
-        masklets = ws.catalog.list_masklets(dataset=dataset)
+        masklets = list_masklets(ws.catalog, dataset=dataset)
         assert len(masklets) > 0, "the model proposed no masklet: nothing to check"
         assert masklets["masklet_id"].tolist() == after_rerun["masklet_id"].tolist()  # the second rerun added nothing
         per_video = masklets.groupby("video_id").size()
@@ -154,5 +156,5 @@ def test_sigkill_mid_generation_then_rerun_leaves_no_duplicates_or_orphans(  # t
         blobs = set(ws.store.list_keys("sha256/"))
         assert blobs == set(masklets["blob_key"]), "masklet blobs the catalog does not reference"
         frames = set(ws.store.list_keys("videos/"))
-        ingested = {v.sha256 for v in ws.catalog.list_videos(dataset)}
+        ingested = {v.sha256 for v in list_videos(ws.catalog, dataset)}
         assert {k.split("/")[1] for k in frames} == ingested

@@ -28,7 +28,10 @@ from flows.cycle.workspace import open_workspace
 from flows.programs.demo_data import make_demo_videos
 from flows.settings import load_settings
 from storage.catalog.catalog import Catalog
-from storage.catalog.rounds import round_masklets, set_round_status
+from storage.catalog.masklets import list_masklets
+from storage.catalog.registry import register_model
+from storage.catalog.rounds import create_round, round_masklets, set_round_status
+from storage.catalog.videos import get_video
 
 SIZE, FRAMES, DRAWN = 96, 8, 3
 ACTOR = "alice"
@@ -62,13 +65,13 @@ def test_masklet_add_from_the_cli(stack, pg_url, tmp_path: Path, monkeypatch: py
     demo = make_demo_videos(tmp_path / "videos", n_train=1, n_val=0, n_frames=FRAMES, size=SIZE)[0]
     with open_workspace(settings) as ws:
         video_id = ingest_one(ws, demo.item(), dataset="adds").video_id
-        video = ws.catalog.get_video(video_id)
-        model_id, _ = ws.catalog.register_model(name=CycleConfig().model_name, backend="sam2", uri="builtin:default",
-                                                aliases=("champion",), **ws.who)
+        video = get_video(ws.catalog, video_id)
+        model_id, _ = register_model(ws.catalog, name=CycleConfig().model_name, backend="sam2", uri="builtin:default",
+                                     aliases=("champion",), **ws.who)
         round_id = plan_round(ws, dataset="adds", n_videos=1, cfg=CycleConfig()).round_id
-        closed = ws.catalog.create_round(dataset="adds", model_version_id=model_id, **ws.who)
+        closed = create_round(ws.catalog, dataset="adds", model_version_id=model_id, **ws.who)
         set_round_status(ws.catalog, closed, "closed", **ws.who)
-        gt = ws.catalog.list_masklets(video_id=video_id, origin="ground_truth")
+        gt = list_masklets(ws.catalog, video_id=video_id, origin="ground_truth")
         objects = [masklet_masks(ws.store, r.blob_key, video.n_frames) for r in gt.itertuples()]
     target = max(objects, key=lambda m: int(m[DRAWN].sum()))
     png = tmp_path / "missed.png"

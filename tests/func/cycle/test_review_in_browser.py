@@ -63,6 +63,7 @@ from flows.programs.demo_data import make_demo_videos
 from storage.catalog.catalog import Catalog
 from storage.catalog.reviews import round_reviews
 from storage.catalog.rounds import round_masklets
+from storage.catalog.videos import get_video
 from ui_adapters.brush_rle import rle_to_mask
 from ui_adapters.label_config import CHOICE_TO_VERDICT, MASKLET_COLOR
 
@@ -190,7 +191,7 @@ def test_review_task_in_chromium_shows_frame_overlay_verdicts_and_submits(  # ty
         assert not [p for p in label_studio_client.projects.list()
                     if (p.title or "").startswith(f"maskloop r{plan.round_id}:")]
         project_id = open_round_review(ws, plan.round_id, review_ui(ws))
-        video = ws.catalog.get_video(int(video_id))
+        video = get_video(ws.catalog, int(video_id))
     ls = label_studio_client
     tasks = [t.model_dump(mode="json") for t in ls.tasks.list(project=project_id, fields="all")]
     (task,) = [t for t in tasks if t["data"].get("masklet_id") == masklet_id]  # not a video's other tasks

@@ -39,6 +39,7 @@ from storage.catalog.catalog import Catalog
 from storage.catalog.model_aliases import list_models, training_runs
 from storage.catalog.reviews import round_reviews
 from storage.catalog.rounds import get_round, round_masklets
+from storage.versions.members import get_version, list_versions, version_members
 
 SIZE, FRAMES = 96, 8
 #: Generation parameters: filters at 0, at most 3 masklets per video, so a model of any quality
@@ -186,10 +187,10 @@ def test_round_on_the_stack_reviewed_in_label_studio(stack, stack_settings, labe
         _run_and_wait(client, "retrain-check", {"dataset": dataset, "force": True, "config": {"train_steps": 8}})
 
     with open_workspace(settings) as ws:
-        versions = ws.catalog.list_versions(dataset)
+        versions = list_versions(ws.catalog, dataset)
         assert len(versions) == 1
-        version = ws.catalog.get_version(f"{dataset}@1")
-        members = ws.catalog.version_members(version.name)
+        version = get_version(ws.catalog, f"{dataset}@1")
+        members = version_members(ws.catalog, version.name)
         accepted = set(round_masklets(ws.catalog, rnd.id).query("status == 'accepted'")["masklet_id"])
         assert accepted <= set(members["masklet_id"])
         runs = training_runs(ws.catalog)

@@ -6,7 +6,7 @@
 - the same webhook delivered 5 times (to fresh receivers, concurrently) and the same sync run
   twice: exactly one review, through the catalog's ``add_review`` idempotency by external id.
 
-The sync here is the adapter's ``fetch_reviews`` followed by ``Catalog.add_review(external_id=...)``
+The sync here is the adapter's ``fetch_reviews`` followed by ``storage.catalog.reviews.add_review(catalog, external_id=...)``
 (what flows/cycle/review.py does, without its refinement step). Run:
 MASKLOOP_TEST_SERVICES=postgres,s3,label-studio pytest tests/func/faults
 """
@@ -24,8 +24,12 @@ from helpers.label_studio import make_masklet, verdict_result
 from label_studio_sdk import LabelStudio
 
 from flows.webhook_app import WEBHOOK_PATH, create_app
+from storage.audit.query import audit_events
+from storage.audit.verify import verify_audit
 from storage.catalog.catalog import Catalog
+from storage.catalog.reviews import add_review
 from storage.catalog.synthetic import add_masklets, new_video
+from storage.catalog.videos import register_video
 from ui_adapters.errors import NotFoundError, UnavailableError
 from ui_adapters.label_studio_ui import LabelStudioReviewUI
 from ui_adapters.records import ReviewProject, ReviewRound, WebhookEvent
@@ -37,7 +41,7 @@ WHO = {"actor": "faults", "role": "data_manager"}
 
 def _catalog_masklets(pg_url: str, n: int) -> list[int]:
     with Catalog.open(pg_url, auto_upgrade=True) as catalog:
-        video = catalog.register_video(new_video("d", secrets.token_hex(4)), **WHO)
+        video = register_video(catalog, new_video("d", secrets.token_hex(4)), **WHO)
         return add_masklets(catalog, video.id, n, status="in_review", **WHO)
 
 
@@ -59,8 +63,8 @@ def sync(catalog: Catalog, ui: LabelStudioReviewUI, project: ReviewProject) -> i
     """Record every review of the project; returns how many review rows the catalog gained."""
     before = len(_reviews(catalog))
     for review in ui.fetch_reviews(project=project).reviews:
-        catalog.add_review(masklet_id=review.masklet_id, revision=review.revision, verdict=str(review.verdict),
-                           reviewer=review.reviewer_email or "?", external_id=review.external_id, **WHO)
+        add_review(catalog, masklet_id=review.masklet_id, revision=review.revision, verdict=str(review.verdict),
+                   reviewer=review.reviewer_email or "?", external_id=review.external_id, **WHO)
     return len(_reviews(catalog)) - before
 
 
@@ -143,7 +147,7 @@ def test_label_studio_down_during_open_and_sync_retries_then_fails_clearly_and_l
     with Catalog.open(pg_url) as catalog:
         assert sync(catalog, ui, project) == 1
         assert sorted(m for m, _ in _reviews(catalog)) == [m1, m2]
-        assert catalog.verify_audit().ok
+        assert verify_audit(catalog).ok
 
 
 # ------------------------------------------------------------------------------ replays
@@ -195,5 +199,5 @@ def test_a_webhook_delivered_five_times_and_a_sync_run_twice_record_one_review(
         # the same sync run twice more: nothing new
         assert sync(catalog, ui, project) == 0 and sync(catalog, ui, project) == 0
         assert _reviews(catalog) == [review]
-        assert catalog.audit_events(action="review.add").shape[0] == 1
-        assert catalog.verify_audit().ok
+        assert audit_events(catalog, action="review.add").shape[0] == 1
+        assert verify_audit(catalog).ok

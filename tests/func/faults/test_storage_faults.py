@@ -1,7 +1,7 @@
 """Faults survived by the catalog and the object store, on the real local stack (each run 3x):
 
 - PostgreSQL stopped in the middle of a dataset commit: no partial version, the retry succeeds
-  (through the Catalog facade, and through `maskloop dataset commit`: exit 5, one line -- also
+  (through the catalog functions, and through `maskloop dataset commit`: exit 5, one line -- also
   with the S3 server stopped while the manifest is written);
 - the S3 server stopped during ingest: one clear error line, exit 5, nothing half-registered, the
   retry completes;
@@ -26,10 +26,15 @@ import pytest
 import sqlalchemy as sa
 from helpers.videos import write_numbered_video
 
-from storage.catalog.catalog import Catalog, NothingToCommitError
+from storage.audit.query import audit_events
+from storage.audit.verify import verify_audit
+from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import MemoryBlobs, add_masklets, build_scenario, new_video
+from storage.catalog.videos import list_videos, register_video
 from storage.errors import UnavailableError
 from storage.objects.s3_store import S3Store
+from storage.versions.commit import NothingToCommitError, commit_version
+from storage.versions.members import get_version, list_versions, version_members
 
 WHO = {"actor": "faults", "role": "data_manager"}
 REPEATS = [pytest.param(i, id=f"run{i + 1}") for i in range(3)]
@@ -50,7 +55,7 @@ def _counts(catalog: Catalog) -> dict[str, int]:
 @pytest.mark.parametrize("repeat", REPEATS)
 def test_postgres_stopped_mid_commit_leaves_no_partial_version(pg_url, services, repeat) -> None:  # type: ignore[no-untyped-def]
     with Catalog.open(pg_url, auto_upgrade=True) as catalog:
-        video = catalog.register_video(new_video("d", f"v{repeat}"), **WHO)
+        video = register_video(catalog, new_video("d", f"v{repeat}"), **WHO)
         ids = add_masklets(catalog, video.id, 4, status="accepted", **WHO)
         before = _counts(catalog)
         blobs = MemoryBlobs()
@@ -61,18 +66,18 @@ def test_postgres_stopped_mid_commit_leaves_no_partial_version(pg_url, services,
 
         try:
             with pytest.raises(UnavailableError, match="the catalog database is unavailable|failed"):
-                catalog.commit_version("d", message="doomed", manifest_writer=writer, **WHO)
+                commit_version(catalog, "d", message="doomed", manifest_writer=writer, **WHO)
         finally:
             services.restore()
     with Catalog.open(pg_url) as catalog:
         assert _counts(catalog) == before  # no version, no change rows, no split rows, no audit event
-        assert catalog.list_versions("d").empty
-        assert catalog.audit_events(action="version.commit").empty
-        assert catalog.verify_audit().ok
-        ref = catalog.commit_version("d", message="after the outage", manifest_writer=blobs, **WHO)
+        assert list_versions(catalog, "d").empty
+        assert audit_events(catalog, action="version.commit").empty
+        assert verify_audit(catalog).ok
+        ref = commit_version(catalog, "d", message="after the outage", manifest_writer=blobs, **WHO)
         assert ref.number == 1
-        assert sorted(catalog.version_members("d@1")["masklet_id"]) == ids
-        assert catalog.verify_audit().ok
+        assert sorted(version_members(catalog, "d@1")["masklet_id"]) == ids
+        assert verify_audit(catalog).ok
 
 
 @pytest.mark.parametrize("repeat", REPEATS)
@@ -87,7 +92,7 @@ def test_a_service_stopped_during_cli_commit_is_exit_5_and_the_retry_commits(
         if key.startswith("MASKLOOP_"):
             monkeypatch.setenv(key, value)
     with Catalog.open(pg_url, auto_upgrade=True) as catalog:
-        video = catalog.register_video(new_video("d", f"cli{repeat}"), **WHO)
+        video = register_video(catalog, new_video("d", f"cli{repeat}"), **WHO)
         ids = add_masklets(catalog, video.id, 3, status="accepted", tag=secrets.token_hex(4), **WHO)
         before = _counts(catalog)
     real_put_blob = S3Store.put_blob
@@ -109,13 +114,13 @@ def test_a_service_stopped_during_cli_commit_is_exit_5_and_the_retry_commits(
     assert ("catalog database" if down == "postgres" else "S3 server") in lines[0]
     monkeypatch.setattr(S3Store, "put_blob", real_put_blob)
     with Catalog.open(pg_url) as catalog:
-        assert _counts(catalog) == before and catalog.list_versions("d").empty and catalog.verify_audit().ok
+        assert _counts(catalog) == before and list_versions(catalog, "d").empty and verify_audit(catalog).ok
     capsys.readouterr()
     assert main(["dataset", "commit", "d", "-m", "after the outage"]) == 0
     assert "committed d@1: +3 added" in capsys.readouterr().out
     with Catalog.open(pg_url) as catalog:
-        assert sorted(catalog.version_members("d@1")["masklet_id"]) == ids
-        ref = catalog.get_version("d@1")
+        assert sorted(version_members(catalog, "d@1")["masklet_id"]) == ids
+        ref = get_version(catalog, "d@1")
     assert _s3(stack).exists(ref.manifest_key)
 
 
@@ -165,15 +170,15 @@ def test_s3_stopped_during_ingest_is_one_clear_error_and_the_retry_completes(
     with Catalog.open(pg_url) as catalog:  # nothing half-registered
         counts = _counts(catalog)
         assert counts["video"] == 0 and counts["dataset"] == 0 and counts["masklet"] == 0
-        assert catalog.verify_audit().ok
+        assert verify_audit(catalog).ok
     monkeypatch.setattr(media_ingest, "encode_jpeg", real_encode)
     capsys.readouterr()
     assert main(["ingest", str(video), "--dataset", "faults", "--fps", "12"]) == 0
     out, err = capsys.readouterr()
     assert err == "" and "ingested: clip.mp4 -> video 1, 24 frames" in out
     with Catalog.open(pg_url) as catalog:
-        (ref,) = catalog.list_videos("faults")
-        assert catalog.verify_audit().ok
+        (ref,) = list_videos(catalog, "faults")
+        assert verify_audit(catalog).ok
     keys = list(_s3(stack).list_keys(f"videos/{ref.sha256}/frames/"))
     assert keys == [ref.frame_key(k) for k in range(24)]
 
@@ -183,9 +188,9 @@ def test_s3_stopped_during_ingest_is_one_clear_error_and_the_retry_completes(
 def test_eight_concurrent_commits_give_consecutive_versions_and_lose_nothing(stack, pg_url, repeat) -> None:  # type: ignore[no-untyped-def]
     store = _s3(stack)
     with Catalog.open(pg_url, auto_upgrade=True) as catalog:
-        video = catalog.register_video(new_video("d", f"c{repeat}"), **WHO)
+        video = register_video(catalog, new_video("d", f"c{repeat}"), **WHO)
         seeded = add_masklets(catalog, video.id, 2, status="accepted", tag="seed", **WHO)
-        assert catalog.commit_version("d", message="v1 exists already", manifest_writer=MemoryBlobs(), **WHO).number == 1
+        assert commit_version(catalog, "d", message="v1 exists already", manifest_writer=MemoryBlobs(), **WHO).number == 1
     barrier = threading.Barrier(8)
     added: list[int] = []
     made: list[int] = []
@@ -197,8 +202,8 @@ def test_eight_concurrent_commits_give_consecutive_versions_and_lose_nothing(sta
                 added.extend(add_masklets(cat, video.id, 2 + i % 3, status="accepted", tag=f"r{repeat}w{i}", **WHO))
                 barrier.wait(timeout=120)
                 try:
-                    ref = cat.commit_version("d", message=f"worker {i}", **WHO,
-                                             manifest_writer=lambda data: store.put_blob(data))
+                    ref = commit_version(cat, "d", message=f"worker {i}", **WHO,
+                                         manifest_writer=lambda data: store.put_blob(data))
                     made.append(ref.number)
                 except NothingToCommitError:
                     pass  # another worker's version took this worker's change: checked below
@@ -213,21 +218,21 @@ def test_eight_concurrent_commits_give_consecutive_versions_and_lose_nothing(sta
     assert errors == [] and not any(t.is_alive() for t in threads)
     assert len(made) == len(set(made)) and sorted(made) == list(range(2, 2 + len(made)))
     with Catalog.open(pg_url) as catalog:
-        versions = catalog.list_versions("d")
+        versions = list_versions(catalog, "d")
         assert versions["number"].tolist() == list(range(1, 2 + len(made)))
         assert int(versions["n_added"].sum()) == len(seeded) + len(added)
         last = int(versions["number"].max())
-        assert sorted(catalog.version_members(f"d@{last}")["masklet_id"]) == sorted(seeded + added)
+        assert sorted(version_members(catalog, f"d@{last}")["masklet_id"]) == sorted(seeded + added)
         # every version extends its parent, and its manifest is in the object store, intact
         for row in versions.itertuples():
             if row.number > 1:
                 parent = versions[versions["number"] == row.number - 1].iloc[0]
                 assert row.n_members == parent.n_members + row.n_added - row.n_removed
-                ref = catalog.get_version(f"d@{row.number}")
+                ref = get_version(catalog, f"d@{row.number}")
                 header = json.loads(store.get_bytes(ref.manifest_key).splitlines()[0])
                 assert header["number"] == row.number and header["parent_number"] == row.number - 1
-        assert catalog.audit_events(action="version.commit").shape[0] == last
-        assert catalog.verify_audit().ok
+        assert audit_events(catalog, action="version.commit").shape[0] == last
+        assert verify_audit(catalog).ok
 
 
 # ------------------------------------------------------------------------------ audit tampering

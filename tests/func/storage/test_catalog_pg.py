@@ -9,9 +9,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from storage.audit.verify import verify_audit
 from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import build_scenario
+from storage.catalog.videos import ensure_dataset
 from storage.errors import ConflictError, InvalidInputError, UnavailableError
+from storage.versions.members import list_versions
 
 IMMUTABLE = ("dataset_version", "dataset_version_change", "video_split", "masklet_revision", "review", "audit_event")
 
@@ -38,7 +41,7 @@ def test_unmigrated_postgres_says_run_db_upgrade_then_cli_upgrade_works(pg_url, 
     assert main(["--home", str(tmp_path), "db", "upgrade"]) == 0
     assert "upgraded from empty to" in capsys.readouterr().out
     with Catalog.open(pg_url) as cat:
-        assert cat.verify_audit().ok
+        assert verify_audit(cat).ok
     assert not (tmp_path / "catalog.sqlite").exists()
 
 
@@ -65,7 +68,7 @@ def test_immutable_tables_reject_update_delete_truncate(pg_catalog: Catalog) -> 
         s.execute(sa.text("DELETE FROM review"))
     with pg_catalog.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM review")).scalar() > 0
-    assert pg_catalog.verify_audit().ok
+    assert verify_audit(pg_catalog).ok
 
 
 def test_auditor_role_selects_everything_and_writes_nothing(pg_catalog: Catalog) -> None:
@@ -103,10 +106,10 @@ def test_create_auditor_login_then_read_only_catalog(pg_catalog: Catalog, tmp_pa
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO dataset (name, created_by, created_at) VALUES ('x', 'e', now())")
     with Catalog.open(auditor_url.render_as_string(hide_password=False)) as cat:
-        assert cat.verify_audit().ok
-        assert len(cat.list_versions("demo")) == 2
+        assert verify_audit(cat).ok
+        assert len(list_versions(cat, "demo")) == 2
         with pytest.raises(InvalidInputError, match="permission denied"):
-            cat.ensure_dataset("new", actor="eve", role="admin")
+            ensure_dataset(cat, "new", actor="eve", role="admin")
     monkeypatch.setenv("MASKLOOP_DATABASE_URL", auditor_url.render_as_string(hide_password=False))
     capsys.readouterr()
     assert main(["--home", str(tmp_path), "audit", "verify"]) == 0

@@ -14,10 +14,12 @@ import flows.cli.dataset_export_cmd  # noqa: F401  (registers `dataset export` u
 from flows.cli.main import main
 from flows.services import object_store, open_catalog
 from flows.settings import Settings
+from storage.catalog.videos import list_videos
 from storage.masks.davis_png import read_davis_mask
 from storage.masks.rle import decode_rle
 from storage.masks.sav_json import read_sav
 from storage.media.jpeg import decode_jpeg
+from storage.versions.commit import commit_version
 
 
 @pytest.fixture()
@@ -28,9 +30,9 @@ def committed(cli_settings: Settings, tmp_path: Path):  # type: ignore[no-untype
     assert main(["import", "davis", str(root), "--dataset", "func-export", "--with-gt"]) == 0
     store = object_store(settings)
     with open_catalog(settings) as catalog:
-        ref = catalog.commit_version("func-export", message="gt", actor="t", role="data_manager",
-                                     manifest_writer=store.put_blob)
-        [video] = catalog.list_videos("func-export")
+        ref = commit_version(catalog, "func-export", message="gt", actor="t", role="data_manager",
+                             manifest_writer=store.put_blob)
+        [video] = list_videos(catalog, "func-export")
     return ref.name, video, width
 
 

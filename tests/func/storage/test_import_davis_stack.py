@@ -13,6 +13,8 @@ from helpers.videos import davis_object_ids, write_davis_layout, write_numbered_
 from flows.cli.main import main
 from flows.services import object_store, open_catalog
 from flows.settings import Settings
+from storage.catalog.masklets import list_masklets, masklet_revision_blob
+from storage.catalog.videos import list_videos
 from storage.masks.masklet_blob import masklet_blob_from_bytes
 from storage.masks.rle import decode_rle, encode_rle
 from storage.masks.sav_json import build_sav, write_sav
@@ -35,11 +37,11 @@ def test_import_davis_with_ground_truth_on_the_stack(settings: Settings, tmp_pat
     assert err.strip() == "error: sequence broken: 3 frames but 2 masks (unmatched: 00002)"
     store = object_store(settings)
     with open_catalog(settings) as catalog:
-        [video] = catalog.list_videos("func-davis")
-        masklets = catalog.list_masklets(video_id=video.id).sort_values("masklet_id")
+        [video] = list_videos(catalog, "func-davis")
+        masklets = list_masklets(catalog, video_id=video.id).sort_values("masklet_id")
         assert list(masklets["origin"]) == ["ground_truth"] * 2 and set(masklets["status"]) == {"accepted"}
         for object_id, masklet_id in enumerate(masklets["masklet_id"], start=1):
-            key, _ = catalog.masklet_revision_blob(int(masklet_id))
+            key, _ = masklet_revision_blob(catalog, int(masklet_id))
             blob = masklet_blob_from_bytes(store.get_bytes(key))
             for k, rle in zip(blob.frame_indices, blob.rles):
                 assert np.array_equal(decode_rle(rle), davis_object_ids(k, width=width) == object_id)

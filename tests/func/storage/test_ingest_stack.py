@@ -14,6 +14,7 @@ from minio import Minio
 
 from flows.cli.main import main
 from storage.catalog.catalog import Catalog
+from storage.catalog.videos import list_videos
 from storage.media.jpeg import decode_jpeg
 from storage.records import frame_key
 
@@ -48,7 +49,7 @@ def test_ingest_to_s3_and_postgres_is_idempotent(stack, env: str, tmp_path: Path
     assert err.strip() == "error: not a readable video: empty.mov (empty file)"
     assert f"ingested: {clip.name} -> video 1, 10 frames" in out
     with Catalog.open(env) as catalog:
-        [video] = catalog.list_videos("func-ingest")
+        [video] = list_videos(catalog, "func-ingest")
     client = _minio(stack)
     for k in range(10):
         data = client.get_object(stack.s3_bucket, frame_key(video.sha256, k)).read()
@@ -56,7 +57,7 @@ def test_ingest_to_s3_and_postgres_is_idempotent(stack, env: str, tmp_path: Path
     assert main(["ingest", str(clip), "--dataset", "func-ingest"]) == 0
     assert capsys.readouterr().out.strip() == f"already ingested: {clip.name} (video 1)"
     with Catalog.open(env) as catalog:
-        assert len(catalog.list_videos("func-ingest")) == 1
+        assert len(list_videos(catalog, "func-ingest")) == 1
 
 
 def test_no_identifying_metadata_reaches_s3_or_postgres(  # type: ignore[no-untyped-def]
@@ -69,7 +70,7 @@ def test_no_identifying_metadata_reaches_s3_or_postgres(  # type: ignore[no-unty
     assert main(["ingest", str(clip), "--dataset", "func-deid"]) == 0
     needles = sorted(set(SECRET_TAGS.values()) | {clip.name, folder.name, "Jane-Doe", "2019-07-14", "48.8577"})
     with Catalog.open(env) as catalog:
-        [video] = catalog.list_videos("func-deid")
+        [video] = list_videos(catalog, "func-deid")
     client = _minio(stack)
     keys = [o.object_name for o in client.list_objects(stack.s3_bucket, prefix=f"videos/{video.sha256}/",
                                                         recursive=True)]

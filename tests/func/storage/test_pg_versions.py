@@ -9,9 +9,15 @@ import time
 
 import pytest
 
-from storage.catalog.catalog import Catalog, NothingToCommitError
+from storage.audit.query import audit_events
+from storage.audit.verify import verify_audit
+from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import add_revision
 from storage.catalog.synthetic import MemoryBlobs, add_masklets, fake_sha, new_video
+from storage.catalog.videos import register_video
 from storage.records import blob_key
+from storage.versions.commit import NothingToCommitError, commit_version
+from storage.versions.members import list_versions, version_members
 
 WHO = {"actor": "alice", "role": "data_manager"}
 
@@ -21,6 +27,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import MemoryBlobs
+from storage.versions.commit import commit_version
 url, flag, where = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
 def hang(*_args):
     flag.write_text(where)
@@ -32,7 +39,7 @@ def writer(data):
     return blobs(data)
 if where == "before_commit":
     event.listen(Session, "before_commit", hang)
-Catalog.open(url).commit_version("d", message="doomed", actor="k", role="admin", manifest_writer=writer)
+commit_version(Catalog.open(url), "d", message="doomed", actor="k", role="admin", manifest_writer=writer)
 """
 
 
@@ -45,7 +52,7 @@ def pg_catalog(pg_url):
 
 @pytest.mark.parametrize("where", ["manifest", "before_commit"])
 def test_a_commit_killed_midway_leaves_no_partial_version(pg_catalog: Catalog, pg_url, tmp_path, where) -> None:
-    video = pg_catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(pg_catalog, new_video("d", "v"), **WHO)
     ids = add_masklets(pg_catalog, video.id, 5, status="accepted", **WHO)
     flag = tmp_path / "flag"
     proc = subprocess.Popen([sys.executable, "-c", _DOOMED, pg_url, str(flag), where])
@@ -60,16 +67,16 @@ def test_a_commit_killed_midway_leaves_no_partial_version(pg_catalog: Catalog, p
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert pg_catalog.list_versions("d").empty
-    assert pg_catalog.audit_events(action="version.commit").empty
-    assert pg_catalog.verify_audit().ok
-    ref = pg_catalog.commit_version("d", message="after the crash", manifest_writer=MemoryBlobs(), **WHO)
+    assert list_versions(pg_catalog, "d").empty
+    assert audit_events(pg_catalog, action="version.commit").empty
+    assert verify_audit(pg_catalog).ok
+    ref = commit_version(pg_catalog, "d", message="after the crash", manifest_writer=MemoryBlobs(), **WHO)
     assert ref.number == 1
-    assert pg_catalog.version_members("d@1")["masklet_id"].tolist() == ids
+    assert version_members(pg_catalog, "d@1")["masklet_id"].tolist() == ids
 
 
 def test_eight_concurrent_commits_number_consecutively_and_lose_nothing(pg_catalog: Catalog, pg_url) -> None:
-    video = pg_catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(pg_catalog, new_video("d", "v"), **WHO)
     barrier = threading.Barrier(8)
     made: list[int] = []
     added: list[int] = []
@@ -81,7 +88,7 @@ def test_eight_concurrent_commits_number_consecutively_and_lose_nothing(pg_catal
                 added.extend(add_masklets(cat, video.id, 3, status="accepted", tag=f"w{i}", **WHO))
                 barrier.wait(timeout=60)
                 try:
-                    made.append(cat.commit_version("d", message=f"c{i}", manifest_writer=MemoryBlobs(), **WHO).number)
+                    made.append(commit_version(cat, "d", message=f"c{i}", manifest_writer=MemoryBlobs(), **WHO).number)
                 except NothingToCommitError:
                     pass
         except BaseException as exc:  # noqa: BLE001 - asserted below
@@ -94,10 +101,10 @@ def test_eight_concurrent_commits_number_consecutively_and_lose_nothing(pg_catal
         t.join(timeout=120)
     assert errors == []
     assert made and sorted(made) == list(range(1, len(made) + 1))
-    versions = pg_catalog.list_versions("d")
+    versions = list_versions(pg_catalog, "d")
     assert versions["number"].tolist() == sorted(made)
     assert versions["n_added"].sum() == 24
-    assert sorted(pg_catalog.version_members(f"d@{max(made)}")["masklet_id"]) == sorted(added)
+    assert sorted(version_members(pg_catalog, f"d@{max(made)}")["masklet_id"]) == sorted(added)
 
 
 def _lock_waiters(url: str) -> int:
@@ -111,7 +118,7 @@ def _lock_waiters(url: str) -> int:
 
 
 def test_a_revision_racing_a_commit_is_picked_up_by_the_next_commit(pg_catalog: Catalog, pg_url) -> None:
-    video = pg_catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(pg_catalog, new_video("d", "v"), **WHO)
     (mid,) = add_masklets(pg_catalog, video.id, 1, status="accepted", **WHO)
     inside, release = threading.Event(), threading.Event()
     blobs = MemoryBlobs()
@@ -121,12 +128,12 @@ def test_a_revision_racing_a_commit_is_picked_up_by_the_next_commit(pg_catalog: 
         release.wait(timeout=30)
         return blobs(data)
 
-    committer = threading.Thread(target=lambda: pg_catalog.commit_version(
+    committer = threading.Thread(target=lambda: commit_version(pg_catalog,
         "d", message="slow", manifest_writer=slow_writer, **WHO))
     committer.start()
     assert inside.wait(timeout=30)
     sha = fake_sha("racing")
-    reviser = threading.Thread(target=lambda: pg_catalog.add_revision(
+    reviser = threading.Thread(target=lambda: add_revision(pg_catalog,
         mid, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0,), scores=(1.0,), source="reviewer", **WHO))
     reviser.start()
     deadline = time.monotonic() + 30
@@ -137,6 +144,6 @@ def test_a_revision_racing_a_commit_is_picked_up_by_the_next_commit(pg_catalog: 
     release.set()
     committer.join(timeout=30)
     reviser.join(timeout=30)
-    assert pg_catalog.version_members("d@1")["revision"].tolist() == [1]
-    pg_catalog.commit_version("d", message="next", manifest_writer=blobs, **WHO)
-    assert pg_catalog.version_members("d@2")["revision"].tolist() == [2]
+    assert version_members(pg_catalog, "d@1")["revision"].tolist() == [1]
+    commit_version(pg_catalog, "d", message="next", manifest_writer=blobs, **WHO)
+    assert version_members(pg_catalog, "d@2")["revision"].tolist() == [2]

@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from flows.api.app import create_app
 from flows.settings import Settings
+from storage.audit.query import audit_events
 from storage.catalog.api_tokens import create_token
 from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import build_scenario
@@ -37,7 +38,7 @@ class World:
 
     def api_events(self) -> list[tuple]:
         """(actor, role, entity, details JSON) of every api.request event, oldest first."""
-        frame = self.catalog.audit_events(action="api.request", limit=None)
+        frame = audit_events(self.catalog, action="api.request", limit=None)
         return list(frame[["actor", "role", "entity", "details"]].itertuples(index=False, name=None))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flows.cli.main import main
+from storage.audit.query import audit_events
 from storage.catalog.api_tokens import find_token
 from storage.catalog.catalog import Catalog
 from storage.catalog.synthetic import build_scenario
@@ -37,7 +38,7 @@ def test_token_create_prints_it_once_then_list_and_revoke(home, capsys, monkeypa
     assert main(["--home", str(home), "api", "token", "revoke", "ext-audit"]) == 4
     assert main(["--home", str(home), "api", "token", "revoke", "ghost"]) == 3
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as cat:
-        events = cat.audit_events(action="api_token.*")
+        events = audit_events(cat, action="api_token.*")
         assert events["action"].tolist() == ["api_token.create", "api_token.revoke"]
         assert set(events["role"]) == {"admin"} and not find_token(cat, secret).active
 

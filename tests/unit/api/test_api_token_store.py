@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from storage.audit.query import audit_events
+from storage.audit.verify import verify_audit
 from storage.catalog.api_tokens import (
     append_api_event,
     create_token,
@@ -33,7 +35,7 @@ def test_only_the_sha256_is_stored_and_creation_is_audited(catalog, tmp_path) ->
     catalog.close()
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("catalog.sqlite*"))
     assert new.secret.encode() not in raw
-    events = Catalog.open(f"sqlite:///{tmp_path / 'catalog.sqlite'}").audit_events(action="api_token.*")
+    events = audit_events(Catalog.open(f"sqlite:///{tmp_path / 'catalog.sqlite'}"), action="api_token.*")
     assert events[["actor", "role", "action", "entity"]].values.tolist() == [
         ["root", "admin", "api_token.create", "api_token:1"]]
     assert new.secret not in events["details"].iloc[0] and hash_token(new.secret) not in events["details"].iloc[0]
@@ -67,7 +69,7 @@ def test_revoke_list_and_refusals(catalog) -> None:
     with pytest.raises(NotFoundError, match="no API token named 'ghost'"):
         revoke_token(catalog, name="ghost", actor="root", actor_role="admin")
     assert [(t.name, t.active) for t in list_tokens(catalog)] == [("temp", False)]
-    assert catalog.verify_audit().ok
+    assert verify_audit(catalog).ok
 
 
 def test_append_api_event_accepts_only_api_actions(catalog) -> None:
@@ -77,7 +79,7 @@ def test_append_api_event_accepts_only_api_actions(catalog) -> None:
         append_api_event(catalog, actor="t", role="auditor", action="dataset.create", entity="dataset:1", details={})
     with pytest.raises(InvalidInputError, match="NUL"):
         append_api_event(catalog, actor="t\x00", role="auditor", action="api.request", entity="api:/x", details={})
-    assert catalog.verify_audit().ok
+    assert verify_audit(catalog).ok
 
 
 def test_sqlite_schema_matches_the_table_definitions(catalog) -> None:

@@ -27,6 +27,7 @@ def embedded_settings(home: Path, **extra: object) -> Settings:
 
 def register_builtin(ws: Workspace, *, champion: bool = True) -> int:
     """Register builtin:tiny-cpu as TEST_CONFIG.model_name@1 (optionally champion); returns its id."""
-    model_id, _ = ws.catalog.register_model(name=TEST_CONFIG.model_name, backend="sam2", uri="builtin:tiny-cpu",
-                                            aliases=("champion",) if champion else (), **ws.who)
+    from storage.catalog.registry import register_model
+    model_id, _ = register_model(ws.catalog, name=TEST_CONFIG.model_name, backend="sam2", uri="builtin:tiny-cpu",
+                                 aliases=("champion",) if champion else (), **ws.who)
     return model_id

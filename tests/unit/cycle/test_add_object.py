@@ -17,7 +17,9 @@ from flows.cycle.add_object import add_object, check_drawing, pick_round
 from flows.cycle.create_round import plan_round
 from flows.cycle.drawn_objects import drawing_key
 from flows.errors import ConflictError, InvalidInputError, NotFoundError
-from storage.catalog.rounds import round_masklets, set_round_status
+from storage.catalog.masklets import list_masklets
+from storage.catalog.rounds import create_round, round_masklets, set_round_status
+from storage.catalog.videos import ensure_dataset, list_videos
 from storage.records import VideoRef
 
 VIDEO = VideoRef(id=4, dataset="ds", sha256="0" * 64, n_frames=32, width=80, height=60, fps=6.0)
@@ -55,21 +57,21 @@ def test_drawing_key_is_deterministic_per_video_frame_mask_round() -> None:
 
 
 def test_round_choice(cycle_ws) -> None:
-    video = cycle_ws.catalog.list_videos(DATASET)[0]
+    video = list_videos(cycle_ws.catalog, DATASET)[0]
     with pytest.raises(NotFoundError, match="has no open round"):
         pick_round(cycle_ws, video, None)
     register_builtin(cycle_ws)
     first = plan_round(cycle_ws, dataset=DATASET, n_videos=1, cfg=TEST_CONFIG).round_id
     assert pick_round(cycle_ws, video, None).id == first
-    second = cycle_ws.catalog.create_round(dataset=DATASET, **cycle_ws.who)
+    second = create_round(cycle_ws.catalog, dataset=DATASET, **cycle_ws.who)
     with pytest.raises(InvalidInputError, match=rf"has 2 open rounds \({first}, {second}\); say which with --round R"):
         pick_round(cycle_ws, video, None)
     set_round_status(cycle_ws.catalog, second, "closed", **cycle_ws.who)
     with pytest.raises(ConflictError, match=f"round {second} is closed"):
         pick_round(cycle_ws, video, second)
     assert pick_round(cycle_ws, video, None).id == first
-    cycle_ws.catalog.ensure_dataset("other", **cycle_ws.who)
-    elsewhere = cycle_ws.catalog.create_round(dataset="other", **cycle_ws.who)
+    ensure_dataset(cycle_ws.catalog, "other", **cycle_ws.who)
+    elsewhere = create_round(cycle_ws.catalog, dataset="other", **cycle_ws.who)
     with pytest.raises(InvalidInputError, match=f"round {elsewhere} annotates dataset 'other'"):
         pick_round(cycle_ws, video, elsewhere)
     with pytest.raises(Exception, match="annotation round 999 not found"):
@@ -79,7 +81,7 @@ def test_round_choice(cycle_ws) -> None:
 def _object_mask(ws, video: VideoRef, frame: int) -> np.ndarray:
     from flows.cycle.media import masklet_masks
 
-    gt = ws.catalog.list_masklets(video_id=video.id, origin="ground_truth")
+    gt = list_masklets(ws.catalog, video_id=video.id, origin="ground_truth")
     masks = [masklet_masks(ws.store, r.blob_key, video.n_frames)[frame] for r in gt.itertuples()]
     return max(masks, key=lambda m: int(m.sum()))
 
@@ -87,7 +89,7 @@ def _object_mask(ws, video: VideoRef, frame: int) -> np.ndarray:
 def test_add_object_registers_one_manual_masklet_in_review(cycle_ws) -> None:
     register_builtin(cycle_ws)
     round_id = plan_round(cycle_ws, dataset=DATASET, n_videos=1, cfg=TEST_CONFIG).round_id
-    video = cycle_ws.catalog.list_videos(DATASET)[0]
+    video = list_videos(cycle_ws.catalog, DATASET)[0]
     mask = _object_mask(cycle_ws, video, 1)
     added = add_object(cycle_ws, video_id=video.id, frame=1, mask=mask)
     assert added.created and added.round_id == round_id and added.status == "in_review" and 1 in added.frames
@@ -110,7 +112,7 @@ def test_cli_add_prints_the_masklet_and_is_idempotent(cycle_ws, monkeypatch: pyt
         monkeypatch.delenv(key, raising=False)
     register_builtin(cycle_ws)
     round_id = plan_round(cycle_ws, dataset=DATASET, n_videos=1, cfg=TEST_CONFIG).round_id
-    video = cycle_ws.catalog.list_videos(DATASET)[0]
+    video = list_videos(cycle_ws.catalog, DATASET)[0]
     png = tmp_path / "object.png"
     Image.fromarray(_object_mask(cycle_ws, video, 0).astype(np.uint8) * 255).save(png)
     args = ["masklet", "add", "--video", str(video.id), "--frame", "0", "--mask", str(png)]

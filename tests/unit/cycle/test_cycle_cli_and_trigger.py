@@ -11,8 +11,10 @@ from flows.cli.main import main
 from flows.cycle.auto_retrain import check_and_retrain
 from flows.cycle.create_round import plan_round
 from flows.cycle.generate_flow import generate_video_masklets
+from storage.catalog.masklets import set_masklet_status
 from storage.catalog.rounds import round_masklets, round_videos
 from storage.catalog.splits import accepted_since_last_version
+from storage.versions.members import list_versions
 
 
 def test_round_status_model_list_and_promote_errors(cycle_ws, capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,12 +39,12 @@ def test_retraining_waits_for_enough_new_accepted_masklets(cycle_ws) -> None:
     video = round_videos(cycle_ws.catalog, plan.round_id)[0]
     generate_video_masklets.fn(plan.round_id, video, settings=cycle_ws.settings, config=TEST_CONFIG)
     for mid in round_masklets(cycle_ws.catalog, plan.round_id)["masklet_id"]:
-        cycle_ws.catalog.set_masklet_status(int(mid), "accepted", **cycle_ws.who)
+        set_masklet_status(cycle_ws.catalog, int(mid), "accepted", **cycle_ws.who)
     new = accepted_since_last_version(cycle_ws.catalog, DATASET)
     assert new == len(round_masklets(cycle_ws.catalog, plan.round_id)) >= 1
     check = check_and_retrain(cycle_ws, DATASET, cfg=TEST_CONFIG)  # threshold 50 by default
     assert (check.new_accepted, check.threshold, check.dataset_version, check.training) == (new, 50, None, None)
-    assert cycle_ws.catalog.list_versions(DATASET).empty
+    assert list_versions(cycle_ws.catalog, DATASET).empty
 
 
 def test_report_round_and_its_alias_round_report_write_the_same_page(

@@ -13,6 +13,7 @@ from flows.cycle.evaluate_flow import promote_if_better, promote_manually
 from flows.cycle.retrain_flow import run_retraining
 from flows.cycle.workspace import open_workspace
 from flows.mlflow_tracker import CHAMPION
+from storage.audit.query import audit_events
 from storage.catalog.model_aliases import list_models, model_by_alias, training_runs
 
 CONFIG = replace(TEST_CONFIG, train_origins=("ground_truth",))
@@ -49,7 +50,7 @@ def test_retrain_logs_mlflow_registers_and_gates_promotion(cycle_ws) -> None:
     champion = model_by_alias(cycle_ws.catalog, CONFIG.model_name, CHAMPION)
     assert champion is not None and champion.ref.version == (2 if decision.promoted else 1)
     assert int(tracker.client.get_model_version_by_alias(CONFIG.model_name, CHAMPION).version) == champion.ref.version
-    audited = cycle_ws.catalog.audit_events(action="model.*", limit=None)
+    audited = audit_events(cycle_ws.catalog, action="model.*", limit=None)
     kinds = audited[audited["action"].isin(["model.alias", "model.promotion_decision"])]
     last = json.loads(kinds.iloc[-1]["details"])
     assert last["candidate_JF"] == decision.candidate_jf and last["champion_JF"] == decision.champion_jf
@@ -64,6 +65,6 @@ def test_retrain_logs_mlflow_registers_and_gates_promotion(cycle_ws) -> None:
         promote_manually(ws, CONFIG.model_name, target, reason="test")
         assert model_by_alias(ws.catalog, CONFIG.model_name, CHAMPION).ref.version == target
         assert int(tracker_of(ws).client.get_model_version_by_alias(CONFIG.model_name, CHAMPION).version) == target
-        events = ws.catalog.audit_events(action="model.alias", limit=None)
+        events = audit_events(ws.catalog, action="model.alias", limit=None)
         manual = json.loads(events[events["action"] == "model.alias"].iloc[-1]["details"])
         assert manual["decision"] == "manual" and manual["reason"] == "test"

@@ -13,6 +13,7 @@ from flows.cycle.annotation_round import advance_round
 from flows.cycle.create_round import plan_round
 from storage.catalog.reviews import round_reviews
 from storage.catalog.rounds import get_round, round_masklets
+from storage.catalog.videos import get_video
 from storage.masks.rle import encode_rle
 from ui_adapters.records import CocoRle, ObjectBatch, Review, ReviewBatch, ReviewProject, Verdict
 
@@ -64,7 +65,7 @@ def test_label_studio_style_round_moves_with_the_reviews(cycle_ws) -> None:
     assert get_round(cycle_ws.catalog, plan.round_id).label_studio_project_id == 7
 
     first, *rest = list(rows.itertuples())
-    video = cycle_ws.catalog.get_video(int(first.video_id))
+    video = get_video(cycle_ws.catalog, int(first.video_id))
     fix = {0: np.zeros((video.height, video.width), bool)}
     fix[0][10:20, 10:30] = True
     ui.submit(int(first.masklet_id), int(first.revision), Verdict.UNSATISFACTORY, fix)

@@ -1,4 +1,5 @@
-"""Catalog facade on an embedded SQLite file: videos, masklets, reviews, models, bad input."""
+"""The catalog functions on an embedded SQLite file: videos, masklets, reviews, models, bad input
+(storage.catalog.videos, masklets, reviews, registry; the Catalog itself is the connection)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,28 @@ from dataclasses import replace
 
 import pytest
 
+from storage.audit.query import audit_events
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import (
+    add_masklet,
+    add_revision,
+    list_masklets,
+    masklet_revision_blob,
+    set_masklet_status,
+)
+from storage.catalog.registry import model_version_id, register_model
+from storage.catalog.reviews import add_review
 from storage.catalog.synthetic import add_masklets, fake_sha, new_video
+from storage.catalog.videos import (
+    ensure_dataset,
+    find_video,
+    get_video,
+    list_videos,
+    register_video,
+)
 from storage.errors import ConflictError, InvalidInputError, NotFoundError, UnavailableError
 from storage.records import blob_key
+from storage.versions.members import get_version
 
 WHO = {"actor": "alice", "role": "data_manager"}
 
@@ -27,9 +46,9 @@ def test_sqlite_auto_upgrades_on_first_open_and_reopens(tmp_path) -> None:
     url = f"sqlite:///{tmp_path / 'sub' / 'c.sqlite'}"
     with Catalog.open(url) as cat:
         assert current_revision(cat.engine) == head_revision()
-        cat.ensure_dataset("d", **WHO)
+        ensure_dataset(cat, "d", **WHO)
     with Catalog.open(url) as cat:
-        assert cat.ensure_dataset("d", **WHO) == 1
+        assert ensure_dataset(cat, "d", **WHO) == 1
 
 
 def test_unmigrated_catalog_without_auto_upgrade_says_run_db_upgrade(tmp_path) -> None:
@@ -47,18 +66,18 @@ def test_bad_urls_are_clear_errors(tmp_path) -> None:
 
 
 def test_register_find_get_list_videos(catalog: Catalog) -> None:
-    ref = catalog.register_video(new_video("surgery", "a"), **WHO)
+    ref = register_video(catalog, new_video("surgery", "a"), **WHO)
     assert ref.id == 1 and ref.dataset == "surgery" and ref.n_frames == 30
-    assert catalog.find_video("surgery", ref.sha256) == ref
-    assert catalog.find_video("surgery", fake_sha("other")) is None
-    assert catalog.get_video(ref.id) == ref
-    assert [v.id for v in catalog.list_videos("surgery")] == [ref.id]
+    assert find_video(catalog, "surgery", ref.sha256) == ref
+    assert find_video(catalog, "surgery", fake_sha("other")) is None
+    assert get_video(catalog, ref.id) == ref
+    assert [v.id for v in list_videos(catalog, "surgery")] == [ref.id]
     with pytest.raises(ConflictError, match="already ingested"):
-        catalog.register_video(new_video("surgery", "a"), **WHO)
+        register_video(catalog, new_video("surgery", "a"), **WHO)
     with pytest.raises(NotFoundError, match="video 999"):
-        catalog.get_video(999)
+        get_video(catalog, 999)
     with pytest.raises(NotFoundError):
-        catalog.list_videos("nope")
+        list_videos(catalog, "nope")
 
 
 def test_video_table_has_no_path_or_container_metadata_columns(catalog: Catalog) -> None:
@@ -74,26 +93,26 @@ def test_bad_video_input_is_refused(catalog: Catalog) -> None:
     for bad in (replace(base, sha256="abc"), replace(base, n_frames=0), replace(base, width=0),
                 replace(base, fps=0.0), replace(base, dataset="../etc"), replace(base, source_frame_indices=(1, 2))):
         with pytest.raises(InvalidInputError):
-            catalog.register_video(bad, **WHO)
-    assert catalog.find_video("d", base.sha256) is None
+            register_video(catalog, bad, **WHO)
+    assert find_video(catalog, "d", base.sha256) is None
 
 
 def test_masklet_revisions_status_and_listing(catalog: Catalog) -> None:
-    video = catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(catalog, new_video("d", "v"), **WHO)
     (mid,) = add_masklets(catalog, video.id, 1, status="proposed", **WHO)
-    key1, sha1 = catalog.masklet_revision_blob(mid)
+    key1, sha1 = masklet_revision_blob(catalog, mid)
     sha2 = fake_sha("r2")
-    assert catalog.add_revision(mid, blob_key=blob_key(sha2), blob_sha256=sha2, frame_indices=(3, 4),
-                                scores=(1.0, 1.0), source="reviewer", **WHO) == 2
-    assert catalog.masklet_revision_blob(mid) == (blob_key(sha2), sha2)
-    assert catalog.masklet_revision_blob(mid, 1) == (key1, sha1)
+    assert add_revision(catalog, mid, blob_key=blob_key(sha2), blob_sha256=sha2, frame_indices=(3, 4),
+                        scores=(1.0, 1.0), source="reviewer", **WHO) == 2
+    assert masklet_revision_blob(catalog, mid) == (blob_key(sha2), sha2)
+    assert masklet_revision_blob(catalog, mid, 1) == (key1, sha1)
     with pytest.raises(NotFoundError):
-        catalog.masklet_revision_blob(mid, 7)
-    catalog.set_masklet_status(mid, "accepted", **WHO)
-    frame = catalog.list_masklets(dataset="d")
+        masklet_revision_blob(catalog, mid, 7)
+    set_masklet_status(catalog, mid, "accepted", **WHO)
+    frame = list_masklets(catalog, dataset="d")
     assert frame.loc[0, ["masklet_id", "revision", "status", "frame_start", "frame_end"]].tolist() == [mid, 2, "accepted", 3, 4]
-    assert catalog.list_masklets(status="proposed").empty
-    assert len(catalog.list_masklets(video_id=video.id, origin="auto")) == 1
+    assert list_masklets(catalog, status="proposed").empty
+    assert len(list_masklets(catalog, video_id=video.id, origin="auto")) == 1
 
 
 @pytest.mark.parametrize(
@@ -111,75 +130,75 @@ def test_masklet_revisions_status_and_listing(catalog: Catalog) -> None:
     ],
 )
 def test_bad_masklet_input_is_refused_and_stores_nothing(catalog: Catalog, change: dict) -> None:
-    video = catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(catalog, new_video("d", "v"), **WHO)
     sha = fake_sha("b")
     args = dict(video_id=video.id, origin="auto", blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0, 1, 2),
                 scores=(0.9, 0.8, 0.7), status="proposed", source="model", **WHO)
     with pytest.raises(InvalidInputError):
-        catalog.add_masklet(**{**args, **change})
-    assert catalog.list_masklets().empty
-    assert catalog.audit_events(action="masklet.create").empty
+        add_masklet(catalog, **{**args, **change})
+    assert list_masklets(catalog).empty
+    assert audit_events(catalog, action="masklet.create").empty
 
 
 def test_unknown_ids_name_the_id(catalog: Catalog) -> None:
     sha = fake_sha("b")
     with pytest.raises(NotFoundError, match="video 42"):
-        catalog.add_masklet(video_id=42, origin="auto", blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0,),
-                            scores=(1.0,), status="proposed", source="model", **WHO)
+        add_masklet(catalog, video_id=42, origin="auto", blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0,),
+                    scores=(1.0,), status="proposed", source="model", **WHO)
     with pytest.raises(NotFoundError, match="masklet 43"):
-        catalog.set_masklet_status(43, "accepted", **WHO)
+        set_masklet_status(catalog, 43, "accepted", **WHO)
     with pytest.raises(NotFoundError, match="masklet 44"):
-        catalog.add_revision(44, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0,), scores=(1.0,),
-                             source="reviewer", **WHO)
+        add_revision(catalog, 44, blob_key=blob_key(sha), blob_sha256=sha, frame_indices=(0,), scores=(1.0,),
+                     source="reviewer", **WHO)
 
 
 def test_reviews_are_idempotent_by_external_id(catalog: Catalog) -> None:
-    video = catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(catalog, new_video("d", "v"), **WHO)
     (mid,) = add_masklets(catalog, video.id, 1, status="in_review", **WHO)
-    first = catalog.add_review(masklet_id=mid, revision=1, reviewer="bob", verdict="satisfactory", clicks=3,
-                               seconds=12.5, external_id="ls-1", **WHO)
-    again = catalog.add_review(masklet_id=mid, revision=1, reviewer="bob", verdict="satisfactory", clicks=3,
-                               seconds=12.5, external_id="ls-1", **WHO)
+    first = add_review(catalog, masklet_id=mid, revision=1, reviewer="bob", verdict="satisfactory", clicks=3,
+                       seconds=12.5, external_id="ls-1", **WHO)
+    again = add_review(catalog, masklet_id=mid, revision=1, reviewer="bob", verdict="satisfactory", clicks=3,
+                       seconds=12.5, external_id="ls-1", **WHO)
     assert first == again
-    assert len(catalog.audit_events(action="review.add")) == 1
+    assert len(audit_events(catalog, action="review.add")) == 1
     with pytest.raises(InvalidInputError):
-        catalog.add_review(masklet_id=mid, revision=1, reviewer="bob", verdict="meh", **WHO)
+        add_review(catalog, masklet_id=mid, revision=1, reviewer="bob", verdict="meh", **WHO)
     with pytest.raises(InvalidInputError):
-        catalog.add_review(masklet_id=mid, revision=5, reviewer="bob", verdict="satisfactory", **WHO)
+        add_review(catalog, masklet_id=mid, revision=5, reviewer="bob", verdict="satisfactory", **WHO)
 
 
 def test_models_get_consecutive_versions(catalog: Catalog) -> None:
-    first, ref1 = catalog.register_model(name="seg", backend="sam2", uri="builtin:tiny", **WHO)
-    second, ref2 = catalog.register_model(name="seg", backend="sam2", uri="models:/seg/2", **WHO)
+    first, ref1 = register_model(catalog, name="seg", backend="sam2", uri="builtin:tiny", **WHO)
+    second, ref2 = register_model(catalog, name="seg", backend="sam2", uri="models:/seg/2", **WHO)
     assert (ref1.version, ref2.version) == (1, 2)
-    assert catalog.model_version_id("seg", 2) == second != first
+    assert model_version_id(catalog, "seg", 2) == second != first
     with pytest.raises(ConflictError):
-        catalog.register_model(name="seg", backend="sam2", uri="x", version=2, **WHO)
+        register_model(catalog, name="seg", backend="sam2", uri="x", version=2, **WHO)
     with pytest.raises(NotFoundError):
-        catalog.model_version_id("seg", 9)
+        model_version_id(catalog, "seg", 9)
 
 
 def test_auditor_role_and_missing_actor_cannot_write(catalog: Catalog) -> None:
     with pytest.raises(InvalidInputError, match="read-only"):
-        catalog.ensure_dataset("d", actor="eve", role="auditor")
+        ensure_dataset(catalog, "d", actor="eve", role="auditor")
     with pytest.raises(InvalidInputError, match="actor"):
-        catalog.ensure_dataset("d", actor=" ", role="admin")
-    assert catalog.audit_events().empty
+        ensure_dataset(catalog, "d", actor=" ", role="admin")
+    assert audit_events(catalog).empty
 
 
 @pytest.mark.parametrize("evil", ["x'; DROP TABLE masklet; --", "\" OR 1=1 --", "a%' OR '1'='1"])
 def test_sql_injection_strings_are_harmless(catalog: Catalog, evil: str) -> None:
-    video = catalog.register_video(new_video("d", "v"), **WHO)
+    video = register_video(catalog, new_video("d", "v"), **WHO)
     add_masklets(catalog, video.id, 1, status="accepted", **WHO)
     with pytest.raises(InvalidInputError):
-        catalog.ensure_dataset(evil, **WHO)
+        ensure_dataset(catalog, evil, **WHO)
     with pytest.raises((InvalidInputError, NotFoundError)):
-        catalog.get_version(f"{evil}@1")
-    assert catalog.find_video(evil, video.sha256) is None
-    assert catalog.audit_events(actor=evil, action=evil + "*", entity=evil).empty
-    catalog.add_review(masklet_id=1, revision=1, reviewer=evil, verdict="satisfactory", external_id=evil, **WHO)
-    assert len(catalog.list_masklets()) == 1
-    assert catalog.audit_events(action="review.add")["details"].str.contains("DROP|OR", regex=True).all()
+        get_version(catalog, f"{evil}@1")
+    assert find_video(catalog, evil, video.sha256) is None
+    assert audit_events(catalog, actor=evil, action=evil + "*", entity=evil).empty
+    add_review(catalog, masklet_id=1, revision=1, reviewer=evil, verdict="satisfactory", external_id=evil, **WHO)
+    assert len(list_masklets(catalog)) == 1
+    assert audit_events(catalog, action="review.add")["details"].str.contains("DROP|OR", regex=True).all()
 
 
 def test_migrations_match_the_table_definitions(catalog: Catalog) -> None:

@@ -10,6 +10,8 @@ import pytest
 from helpers.videos import davis_object_ids, frame_number, write_davis_layout
 
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets, masklet_revision_blob
+from storage.catalog.videos import list_videos
 from storage.errors import InvalidInputError, NotFoundError
 from storage.importers.davis_importer import import_davis
 from storage.masks.davis_png import write_davis_mask
@@ -41,10 +43,10 @@ def test_import_with_ground_truth_stores_frames_and_one_masklet_per_object(tmp_p
     assert (alpha.n_frames, alpha.width, alpha.height, alpha.fps) == (6, W, H, 24.0)
     for k in range(6):
         assert frame_number(decode_jpeg(store.get_bytes(alpha.frame_key(k)))) == k
-    masklets = catalog.list_masklets(video_id=alpha.id)
+    masklets = list_masklets(catalog, video_id=alpha.id)
     assert set(masklets["origin"]) == {"ground_truth"} and set(masklets["status"]) == {"accepted"}
     for object_id, masklet_id in enumerate(sorted(masklets["masklet_id"]), start=1):
-        key, _sha = catalog.masklet_revision_blob(int(masklet_id))
+        key, _sha = masklet_revision_blob(catalog, int(masklet_id))
         blob = masklet_blob_from_bytes(store.get_bytes(key))
         assert blob.video_sha256 == alpha.sha256 and blob.frame_indices == tuple(range(6))
         for k, rle in zip(blob.frame_indices, blob.rles):
@@ -56,11 +58,11 @@ def test_second_import_is_already_ingested_and_creates_nothing(tmp_path: Path, c
     store = LocalStore(tmp_path / "objects")
     import_davis(root, dataset="dv", catalog=catalog, store=store, with_gt=True, **ACTOR)
     keys = list(store.list_keys(""))
-    n_masklets = len(catalog.list_masklets(dataset="dv"))
+    n_masklets = len(list_masklets(catalog, dataset="dv"))
     again = import_davis(root, dataset="dv", catalog=catalog, store=store, with_gt=True, **ACTOR)
     assert [o.status for o in again] == ["already ingested"]
-    assert list(store.list_keys("")) == keys and len(catalog.list_masklets(dataset="dv")) == n_masklets
-    assert len(catalog.list_videos("dv")) == 1
+    assert list(store.list_keys("")) == keys and len(list_masklets(catalog, dataset="dv")) == n_masklets
+    assert len(list_videos(catalog, "dv")) == 1
 
 
 def test_binary_masks_and_import_without_ground_truth(tmp_path: Path, catalog: Catalog) -> None:
@@ -70,7 +72,7 @@ def test_binary_masks_and_import_without_ground_truth(tmp_path: Path, catalog: C
     assert with_gt.n_masklets == 1
     [no_gt] = import_davis(root, dataset="b", catalog=catalog, store=store, with_gt=False, **ACTOR)
     assert no_gt.status == "ingested" and no_gt.n_masklets == 0
-    assert catalog.list_masklets(dataset="b").empty
+    assert list_masklets(catalog, dataset="b").empty
 
 
 @pytest.mark.parametrize(("breakage", "message"), [
@@ -102,7 +104,7 @@ def test_malformed_sequence_fails_alone_and_registers_nothing(
     assert bad.status == "failed" and isinstance(bad.error, InvalidInputError)
     assert message in str(bad.error)
     assert good.status == "ingested"
-    assert [v.sha256 for v in catalog.list_videos("dv")] == [good.video.sha256]
+    assert [v.sha256 for v in list_videos(catalog, "dv")] == [good.video.sha256]
     assert all(k.startswith((f"videos/{good.video.sha256}/", "sha256/")) for k in store.list_keys(""))
 
 

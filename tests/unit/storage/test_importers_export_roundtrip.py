@@ -22,6 +22,7 @@ from storage.masks.rle import decode_rle
 from storage.masks.sav_json import read_sav
 from storage.media.jpeg import decode_jpeg
 from storage.objects.local_store import LocalStore
+from storage.versions.commit import commit_version
 
 W, H = 64, 40
 ACTOR = {"actor": "tester", "role": "data_manager"}
@@ -33,7 +34,7 @@ def committed(tmp_path: Path):  # type: ignore[no-untyped-def]
     store = LocalStore(tmp_path / "objects")
     with Catalog.open(f"sqlite:///{tmp_path / 'c.sqlite'}") as catalog:
         [outcome] = import_davis(root, dataset="dv", catalog=catalog, store=store, with_gt=True, **ACTOR)
-        ref = catalog.commit_version("dv", message="gt", manifest_writer=store.put_blob, **ACTOR)
+        ref = commit_version(catalog, "dv", message="gt", manifest_writer=store.put_blob, **ACTOR)
         yield catalog, store, ref.name, outcome.video
 
 

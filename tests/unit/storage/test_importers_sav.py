@@ -10,6 +10,7 @@ import pytest
 from helpers.videos import frame_number, write_numbered_video
 
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets, masklet_revision_blob
 from storage.errors import InvalidInputError
 from storage.importers.sav_importer import import_sav
 from storage.masks.masklet_blob import masklet_blob_from_bytes
@@ -48,14 +49,14 @@ def test_import_sav_aligns_frames_and_masks(tmp_path: Path) -> None:
         assert (ref.n_frames, ref.fps) == (6, 6.0)
         for t in range(6):
             assert frame_number(decode_jpeg(store.get_bytes(ref.frame_key(t)))) == 4 * t
-        masklets = catalog.list_masklets(video_id=ref.id).sort_values("masklet_id")
+        masklets = list_masklets(catalog, video_id=ref.id).sort_values("masklet_id")
         assert list(masklets["origin"]) == ["ground_truth"] * 2
         for o, masklet_id in enumerate(masklets["masklet_id"]):
-            key, _ = catalog.masklet_revision_blob(int(masklet_id))
+            key, _ = masklet_revision_blob(catalog, int(masklet_id))
             blob = masklet_blob_from_bytes(store.get_bytes(key))
             assert all(np.array_equal(decode_rle(r), _mask(o, t)) for t, r in zip(blob.frame_indices, blob.rles))
         again = import_sav(annotations, video=video, dataset="sav", catalog=catalog, store=store, **ACTOR)
-        assert again.status == "already ingested" and len(catalog.list_masklets(dataset="sav")) == 2
+        assert again.status == "already ingested" and len(list_masklets(catalog, dataset="sav")) == 2
 
 
 @pytest.mark.parametrize(("n_annotated", "height", "message"), [
@@ -71,5 +72,5 @@ def test_mismatched_video_is_refused_before_anything_is_stored(
     with Catalog.open(f"sqlite:///{tmp_path / 'c.sqlite'}") as catalog:
         with pytest.raises(InvalidInputError, match=message):
             import_sav(annotations, video=video, dataset="sav", catalog=catalog, store=store, **ACTOR)
-        assert catalog.list_masklets(dataset=None).empty
+        assert list_masklets(catalog, dataset=None).empty
     assert list(store.list_keys("")) == []

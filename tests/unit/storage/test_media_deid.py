@@ -15,6 +15,8 @@ from helpers.videos import SECRET_TAGS, write_numbered_video
 from PIL import Image
 
 from storage.catalog.catalog import Catalog
+from storage.catalog.masklets import list_masklets
+from storage.catalog.videos import get_video
 from storage.importers.video_importer import ingest_into_catalog
 from storage.media.video_probe import probe_video
 from storage.objects.local_store import LocalStore
@@ -39,7 +41,7 @@ def test_tagged_video_leaves_no_trace_in_objects_or_catalog(tmp_path: Path) -> N
     with Catalog.open(f"sqlite:///{home / 'catalog.sqlite'}") as catalog:
         outcome = ingest_into_catalog(source, dataset="d", fps=6, catalog=catalog, store=store,
                                       actor="tester", role="data_manager")
-        record = repr(catalog.get_video(outcome.video.id)) + repr(catalog.list_masklets(video_id=outcome.video.id))
+        record = repr(get_video(catalog, outcome.video.id)) + repr(list_masklets(catalog, video_id=outcome.video.id))
     stored = [p for p in home.rglob("*") if p.is_file()]
     assert any(p.suffix == ".jpg" for p in stored) and any(p.name.startswith("catalog.sqlite") for p in stored)
     for path in stored:
