@@ -102,8 +102,9 @@ def round_model(ws: Workspace, rnd: RoundInfo, cfg: CycleConfig | None = None) -
 
 
 def add_object(ws: Workspace, *, video_id: int, frame: int, mask: np.ndarray, round_id: int | None = None,
-               cfg: CycleConfig | None = None) -> AddedObject:
-    """See module docstring. ``mask`` [H, W] (nonzero = the object); ``frame`` a stored frame index."""
+               cfg: CycleConfig | None = None, drawn_by: str | None = None) -> AddedObject:
+    """See module docstring. ``mask`` [H, W] (nonzero = the object); ``frame`` a stored frame index;
+    ``drawn_by`` who drew it, when not the workspace's actor (a reviewer in Label Studio)."""
     from flows.cycle.media import load_blob, load_frames
 
     video = get_video(ws.catalog, video_id)
@@ -116,7 +117,8 @@ def add_object(ws: Workspace, *, video_id: int, frame: int, mask: np.ndarray, ro
         model = load_registered(ws, round_model(ws, rnd, cfg))
         stored = track_drawings(ws, video=video, model=model, frames=load_frames(ws.store, video),
                                 drawings={0: drawing})[0]
-        mid, created = register_drawing(ws, round_id=rnd.id, video=video, drawing=drawing, stored=stored)
+        mid, created = register_drawing(ws, round_id=rnd.id, video=video, drawing=drawing, stored=stored,
+                                        drawn_by=drawn_by)
     rows = list_masklets(ws.catalog, video_id=video.id)
     row = rows[rows["masklet_id"] == mid].iloc[0]
     return AddedObject(masklet_id=int(mid), round_id=rnd.id, video_id=video.id, frame=drawing.frame,

@@ -70,10 +70,12 @@ def track_drawings(ws: Workspace, *, video: VideoRef, model: LoadedModel, frames
 
 
 def register_drawing(ws: Workspace, *, round_id: int, video: VideoRef, drawing: Drawing,
-                     stored: StoredMasklet) -> tuple[int, bool]:
+                     stored: StoredMasklet, drawn_by: str | None = None) -> tuple[int, bool]:
     """Register a tracked drawing as a manual masklet in review in the round; ``(id, created)``
-    (created False: this drawing was registered before, nothing written)."""
+    (created False: this drawing was registered before, nothing written). ``drawn_by``: the person
+    who drew it (e.g. a Label Studio reviewer's e-mail), recorded as the masklet's creator instead
+    of the workspace's actor."""
     key = drawing_key(video_id=video.id, frame=drawing.frame, mask=drawing.mask, round_id=round_id)
     return add_manual_masklet(ws.catalog, round_id=round_id, video_id=video.id, key=key, blob_key=stored.blob_key,
                               blob_sha256=stored.blob_sha256, frame_indices=stored.frame_indices,
-                              scores=stored.scores, **ws.who)
+                              scores=stored.scores, **{**ws.who, **({"actor": drawn_by} if drawn_by else {})})

@@ -181,8 +181,8 @@ def sync_round_reviews(ws: Workspace, round_id: int, ui: ReviewUI) -> SyncResult
     added = 0
     for obj in drawn.objects:
         mask = decode_rle(obj.mask.to_dict()).astype(bool)
-        added += int(add_object(ws, video_id=obj.video_id, frame=obj.frame_index, mask=mask,
-                                round_id=round_id).created)
+        added += int(add_object(ws, video_id=obj.video_id, frame=obj.frame_index, mask=mask, round_id=round_id,
+                                drawn_by=obj.reviewer_email or f"label-studio:{obj.reviewer_id}").created)
     return SyncResult(round_id=round_id, recorded=recorded, skipped=skipped,
                       rejected=len(batch.rejected) + len(drawn.rejected), objects_added=added,
                       objects_pending=drawn.pending_tasks)

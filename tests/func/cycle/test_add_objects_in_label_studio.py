@@ -76,6 +76,7 @@ def test_a_missed_object_drawn_in_label_studio_becomes_a_masklet_in_review(  # t
         assert (first.objects_added, first.objects_pending, first.rejected) == (1, 0, 0)
         (row,) = round_masklets(ws.catalog, round_id).itertuples()
         assert (row.origin, row.status) == ("manual", "in_review")
+        assert row.created_by == label_studio_client.users.whoami().email  # who drew it, for the audit
         tracked = masklet_masks(ws.store, row.blob_key, video.n_frames)
         assert (tracked[DRAWN] == target[DRAWN]).all()
         assert int(row.frame_start) < DRAWN < int(row.frame_end)  # the model carried it both ways
