@@ -1,15 +1,16 @@
 """Per-frame confidence of tracked masks: the decoder's predicted IoU and object score against the
-IoU each frame really has (a reliability table), and the calibration map fitted on train.
+IoU each frame really has (a reliability table), and the calibration map.
 
 For every sequence of a DAVIS folder each object is prompted with its first-frame ground truth and
 tracked; every later frame gives (presence probability, predicted IoU, measured IoU with ground
 truth). ``--fit`` fits the monotone map from the raw confidence (presence x predicted IoU) to the
 measured IoU on that folder (bin means made non-decreasing) and prints it as
-``model.metrics.confidence`` wants it; without ``--fit`` it prints the reliability table of the raw
-and the calibrated confidence (the anchor is the raw one, same run). Fit on train, report on val::
+``model.metrics.confidence`` wants it; ``--cross-fit K`` scores such a map honestly (each of K
+folds of sequences calibrated by the map fitted on the others); always printed: the reliability
+table of the raw confidence (the anchor, same run) and of the shipped map. The network must not
+have trained on the folder (on its training data raw looks calibrated). The shipped lite0 map::
 
-    .venv/bin/python bench/calibrate_scores.py --data ../shared/data/davis2016_train --fit
-    .venv/bin/python bench/calibrate_scores.py --data ../shared/data/davis2016
+    .venv/bin/python bench/calibrate_scores.py --data ../shared/data/davis2016 --fit --cross-fit 3
 
 Last line: one JSON object.
 """
@@ -29,7 +30,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import itertools
 
 from flows.evaluation import read_sequence, resolve_sequences
-from model.metrics.confidence import calibrated_confidence, fit_calibration, raw_confidence
+from model.metrics.confidence import (
+    apply_calibration,
+    calibrated_confidence,
+    fit_calibration,
+    raw_confidence,
+)
 from model.metrics.semi_supervised import first_appearances
 from model.metrics.vos import jaccard
 from model.network.refs import load_model
@@ -80,16 +86,22 @@ def main() -> None:
     parser.add_argument("--model", default="builtin:default")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fit", action="store_true", help="fit the calibration map on this folder")
+    parser.add_argument("--cross-fit", type=int, default=0, metavar="K",
+                        help="also score a map fitted on the other sequences: K folds by sequence (i mod K), "
+                             "each fold's frames calibrated by the map fitted on the rest (an honest estimate "
+                             "of the map --fit gives on this folder)")
     args = parser.parse_args()
     if not args.data.is_dir():
         sys.exit(f"error: {args.data} does not exist; pass a DAVIS folder with --data (not run)")
     torch.set_num_threads(args.threads)
     model = load_model(args.model, device="cpu")
     records = []
-    for name in resolve_sequences(args.data, args.sequences.split(",") if args.sequences else None):
+    fold_of: list[int] = []  # per record: its sequence's fold (sequence index mod K)
+    for k, name in enumerate(resolve_sequences(args.data, args.sequences.split(",") if args.sequences else None)):
         frames, id_maps = read_sequence(args.data, name)
         got = frame_records(model, frames, id_maps)
         records += got
+        fold_of += [k % max(args.cross_fit, 1)] * len(got)
         print(f"{name}: {len(got)} frames, measured IoU {np.mean([r[2] for r in got]):.3f}", file=sys.stderr)
     presence, pred_iou, measured = (np.array(c) for c in zip(*records))
     raw = raw_confidence(presence, pred_iou)
@@ -97,13 +109,20 @@ def main() -> None:
                                  "mean_measured_iou": round(float(measured.mean()), 4),
                                  "raw": {"ece": round(calibration_error(raw, measured), 4),
                                          "table": reliability(raw, measured)}}
+    if args.cross_fit > 1:
+        folds = np.array(fold_of)
+        held_out = np.empty_like(raw)
+        for fold in range(args.cross_fit):
+            test = folds == fold
+            held_out[test] = apply_calibration(raw[test], fit_calibration(raw[~test], measured[~test]))
+        result["cross_fitted"] = {"folds": args.cross_fit, "ece": round(calibration_error(held_out, measured), 4),
+                                  "table": reliability(held_out, measured)}
     if args.fit:
         result["fitted"] = [[round(x, 3), round(y, 3)] for x, y in fit_calibration(raw, measured)]
-    else:
-        cal = calibrated_confidence(presence, pred_iou, arch=model.arch.name)
-        result["calibrated"] = {"ece": round(calibration_error(cal, measured), 4), "table": reliability(cal, measured)}
-        result["ratio"] = round(result["calibrated"]["ece"] / max(result["raw"]["ece"], 1e-9), 3)
-    for key in ("raw", "calibrated"):
+    cal = calibrated_confidence(presence, pred_iou, arch=model.arch.name)  # the shipped map, beside the raw anchor
+    result["calibrated"] = {"ece": round(calibration_error(cal, measured), 4), "table": reliability(cal, measured)}
+    result["ratio"] = round(result["calibrated"]["ece"] / max(result["raw"]["ece"], 1e-9), 3)
+    for key in ("raw", "calibrated", "cross_fitted"):
         if key in result:
             print(f"{key}: ECE {result[key]['ece']:.3f}")
             for row in result[key]["table"]:

@@ -35,6 +35,14 @@ def test_fit_makes_a_monotone_map_of_the_bins() -> None:
     # a bin that breaks monotonicity is pooled with its neighbour
     pooled = fit_calibration(np.array([0.15] * 30 + [0.25] * 30), np.array([0.6] * 30 + [0.4] * 30))
     assert pooled[1] == pytest.approx((0.2, 0.5))
+    # past the last bin the map keeps rising, so the most confident frames stay ranked
+    assert pooled[-1] == (1.0, 1.0)  # 0.5 + (1 - 0.2), capped at 1
+
+
+def test_the_shipped_map_is_increasing() -> None:
+    xs, ys = zip(*CALIBRATION["lite0"])
+    assert xs[0] == 0.0 and xs[-1] == 1.0
+    assert all(b > a for a, b in itertools.pairwise(xs)) and all(b > a for a, b in itertools.pairwise(ys))
 
 
 def test_calibrated_confidence_uses_the_arch_map(monkeypatch: pytest.MonkeyPatch) -> None:
