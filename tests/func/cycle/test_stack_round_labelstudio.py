@@ -8,7 +8,8 @@ opens the review project, with its webhook to the stack's receiver. A reviewer a
 Label Studio API (satisfactory / unsatisfactory with brush edits / ill-defined); Label Studio posts
 each annotation to the receiver, whose `maskloop.review.submitted` event triggers `sync-reviews`:
 reviews recorded, unsatisfactory masklets refined and reopened, and the round closed once all are
-decided (nothing in the test emits the event itself). `retrain-check` is then
+decided and each video's "add objects" task is submitted (here empty: nothing missing; nothing in
+the test emits the event itself). `retrain-check` is then
 run on demand: dataset version committed, model trained against the stack's MLflow, evaluated and
 gated. Checked: catalog rows, the MLflow run, its dataset input, the registered model and the alias.
 Run: MASKLOOP_TEST_STACK_DIR=/tmp/stack pytest tests/func/cycle/test_stack_round_labelstudio.py
@@ -147,6 +148,11 @@ def test_round_on_the_stack_reviewed_in_label_studio(stack, stack_settings, labe
         assert hook.url == stack.webhook_url
         for task, verdict in zip(tasks, verdicts, strict=True):
             _review(ls, task, verdict)
+        object_tasks = [t.model_dump(mode="json") for t in ls.tasks.list(project=project_id, fields="all")]
+        object_tasks = [t for t in object_tasks if t["data"].get("kind") == "add_objects"]
+        assert sorted(t["data"]["video_id"] for t in object_tasks) == sorted(plan.video_ids)  # one per video
+        for task in object_tasks:  # nothing missing: each video's "add objects" task submitted empty
+            ls.annotations.create(id=task["id"], result=[], lead_time=2.0)
         fixed_id = int(tasks[1]["data"]["masklet_id"])
 
         def first_pass_synced() -> bool:
