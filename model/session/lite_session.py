@@ -8,7 +8,8 @@
 
 Per frame the image encoder runs once; the affinity memory reads every tracked object out in one
 product per memory layout, and the decoder turns each readout (its dense prompt) into a mask, all
-objects of a layout in one batch. A prompt on a frame the object was already tracked on is a
+objects of a layout in one batch; with ``readout_mix`` > 0 a tracked mask's probability is the
+mix of the decoder's and the readout's. A prompt on a frame the object was already tracked on is a
 correction: the memory's readout there is the decoder's dense prompt beside the clicks, and the
 corrected mask becomes a conditioning frame for what follows.
 """
@@ -62,7 +63,7 @@ class LiteSession(AttachedVideo):
         self._size = self.network.input_size(self.frames.height, self.frames.width)
         cfg = self.network.cfg
         self.memory = AffinityMemory(recent=cfg.recent, top_k=cfg.top_k, temperature=cfg.temperature,
-                                     radius=cfg.radius)
+                                     radius=cfg.radius, fine=cfg.readout_stride == 8)
         self.objects = ObjectRegistry()
         self._feats: OrderedDict[int, FrameFeatures] = OrderedDict()
         self._prompted: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
@@ -82,7 +83,7 @@ class LiteSession(AttachedVideo):
             self._feats.move_to_end(f)
             return self._feats[f]
         feats = self.network.encode(self.frames.image(f).to(self.device))  # type: ignore[union-attr]
-        self.memory.put_keys(f, feats.keys[0])
+        self.memory.put_keys(f, feats.keys[0], None if feats.fine_keys is None else feats.fine_keys[0])
         self._feats[f] = feats
         while len(self._feats) > self._capacity:
             self._feats.popitem(last=False)
@@ -110,7 +111,7 @@ class LiteSession(AttachedVideo):
         self.memory.add_object(obj)
         with torch.inference_mode(), autocast_for(self.device):
             feats = self._features(f)
-            grid = feats.embedding.shape[-2:]
+            grid = _value_grid(feats)
             if mask is not None:
                 full = torch.from_numpy(m)[None, None].float().to(self.device)
                 video = (full * 2 - 1) * MASK_PROMPT_LOGIT
@@ -153,7 +154,7 @@ class LiteSession(AttachedVideo):
             prev = self._history.get((obj, f))
         if prev is None:
             return None
-        return readout_prompt(prev.float()[None])
+        return readout_prompt(prev.float()[None], _prompt_size(feats))
 
     # ------------------------------------------------------------------ propagation
     def propagate(self, start: int | None = None, reverse: bool = False,
@@ -197,17 +198,21 @@ class LiteSession(AttachedVideo):
         if not groups:
             return logits, scores
         feats = self._features(f)
-        grid = feats.embedding.shape[-2:]
+        grid, size = _value_grid(feats), _prompt_size(feats)
+        fine_query = None if feats.fine_keys is None else feats.fine_keys[0]
+        mix = self.network.cfg.readout_mix
         for layout, objs in groups.items():
-            probs = self.memory.read(objs, f, feats.keys[0], layout)
+            probs = self.memory.read(objs, f, feats.keys[0], layout, fine_query)
+            prompt = readout_prompt(probs, size)
             if self.readout_only:
-                out = readout_prompt(probs)
+                out = prompt
                 obj_logit = torch.where(probs.flatten(1).amax(1, keepdim=True) > 0.5, 1.0, -1.0)
             else:
-                out, iou, obj_logit = self.network.decode(feats.select(0, len(objs)),
-                                                          mask_logits=readout_prompt(probs))
+                out, iou, obj_logit = self.network.decode(feats.select(0, len(objs)), mask_logits=prompt)
                 for obj, value in zip(objs, iou[:, 0].float().cpu().tolist()):  # one device sync
                     self._remember_iou(obj, f, value)
+                if mix > 0:
+                    out = _mixed(out.float(), prompt.float(), mix)
             out = out.float()
             present = obj_logit[:, 0].float() > 0
             out = torch.where(present[:, None, None, None], out, torch.full_like(out, NO_OBJ_SCORE))
@@ -241,3 +246,21 @@ class LiteSession(AttachedVideo):
         """float [N,1,h,w] logits -> float32 [N,1,H,W] at the video's resolution (bilinear)."""
         return F.interpolate(low_res.float(), size=(self.height, self.width), mode="bilinear",
                              align_corners=False)
+
+
+def _value_grid(feats: FrameFeatures) -> tuple[int, int]:
+    """The memory's value grid: stride 8 with fine keys, else stride 16."""
+    grid = feats.embedding.shape[-2:] if feats.fine_keys is None else feats.fine_keys.shape[-2:]
+    return int(grid[0]), int(grid[1])
+
+
+def _prompt_size(feats: FrameFeatures) -> tuple[int, int]:
+    """The decoder's dense-prompt (stride 4) size of these features."""
+    h, w = feats.embedding.shape[-2:]
+    return 4 * int(h), 4 * int(w)
+
+
+def _mixed(decoder: torch.Tensor, readout: torch.Tensor, mix: float) -> torch.Tensor:
+    """Logits of ``(1 - mix) * sigmoid(decoder) + mix * sigmoid(readout)`` (both [N, 1, H4, W4])."""
+    p = ((1 - mix) * torch.sigmoid(decoder) + mix * torch.sigmoid(readout)).clamp(1e-6, 1 - 1e-6)
+    return torch.log(p / (1 - p))

@@ -51,3 +51,59 @@ def affinity_readout(query: torch.Tensor, keys: torch.Tensor, values: torch.Tens
     v = values.float().permute(0, 2, 3, 1).reshape(t * h * w, -1)    # [T*P, N]
     out = (weight[..., None] * v[idx]).sum(dim=1)                     # [P, N]
     return out.t().reshape(-1, h, w)
+
+
+def fine_keys(s8: torch.Tensor, s16: torch.Tensor) -> torch.Tensor:
+    """Frozen stride-8 [B,C8,2h,2w] and stride-16 [B,C16,h,w] features -> stride-8 keys
+    [B,C8+C16,2h,2w] (the stride-16 level upsampled bilinearly; normalised as :func:`readout_keys`)."""
+    up = F.interpolate(s16.float(), size=s8.shape[-2:], mode="bilinear", align_corners=False)
+    return torch.cat([F.normalize(s8.float(), dim=1), F.normalize(up, dim=1)], dim=1) * (0.5 ** 0.5)
+
+
+def boundary_band(values: torch.Tensor, margin: int) -> torch.Tensor:
+    """Cells within ``margin`` cells of an object's boundary: values [T, N, H, W] in [0, 1] ->
+    bool [T, H, W] (the value range in the (2 margin + 1)^2 window exceeds 0.5 for some object)."""
+    k = 2 * margin + 1
+    hi = F.max_pool2d(values, k, stride=1, padding=margin)
+    lo = -F.max_pool2d(-values, k, stride=1, padding=margin)
+    return ((hi - lo) > 0.5).any(dim=1)
+
+
+def refine_readout(coarse: torch.Tensor, query: torch.Tensor, keys: torch.Tensor, values: torch.Tensor, *,
+                   is_local: list[bool], radius: float, top_k: int, temperature: float,
+                   band: tuple[float, float] = (0.02, 0.98), margin: int = 8) -> torch.Tensor:
+    """Coarse-to-fine readout: the stride-16 result, read again at stride 8 where it is unsure.
+
+    coarse: :func:`affinity_readout` probabilities [N, h, w]; query: the frame's fine keys
+    [C, 2h, 2w]; keys / values: the memory frames' fine keys [T, C, 2h, 2w] and mask
+    probabilities [T, N, 2h, 2w]; radius in fine cells. Only query cells whose upsampled coarse
+    probability lies inside ``band`` (for some object) are read again, and only from memory cells
+    within ``margin`` cells of a memory mask's boundary (where the fine detail is), so the cost
+    follows the objects' outlines, not the frame size. Returns probabilities [N, 2h, 2w].
+    """
+    t, c, hh, ww = keys.shape
+    up = F.interpolate(coarse[None].float(), size=(hh, ww), mode="bilinear", align_corners=False)[0]
+    ask = ((up > band[0]) & (up < band[1])).any(dim=0).flatten()          # [P]
+    have = boundary_band(values.float(), margin).reshape(t, hh * ww)      # [T, P]
+    if not ask.any() or not have.any():
+        return up
+    grid = torch.stack(torch.meshgrid(torch.arange(hh, device=keys.device),
+                                      torch.arange(ww, device=keys.device), indexing="ij"), dim=-1)
+    grid = grid.reshape(-1, 2).float()
+    qi = ask.nonzero()[:, 0]
+    ti, mi = have.nonzero(as_tuple=True)                                  # memory cells (frame, cell)
+    q = query.reshape(c, -1)[:, qi].t().float()                           # [Q, C]
+    k = keys.reshape(t, c, -1).permute(0, 2, 1)[ti, mi].float()           # [M, C]
+    aff = q @ k.t()                                                       # [Q, M]
+    local = torch.tensor(is_local, device=keys.device)[ti]
+    if local.any():
+        far = torch.cdist(grid[qi], grid[mi]) > radius
+        aff.masked_fill_(far & local[None], float("-inf"))
+    top, idx = aff.topk(min(top_k, aff.shape[1]), dim=1)
+    weight = torch.softmax(top / temperature, dim=1)
+    v = values.float().permute(0, 2, 3, 1).reshape(t, hh * ww, -1)[ti, mi]  # [M, N]
+    fine = (weight[..., None] * v[idx]).sum(dim=1)                        # [Q, N]
+    reached = torch.isfinite(top[:, 0])
+    out = up.reshape(up.shape[0], -1).clone()
+    out[:, qi[reached]] = fine[reached].t()
+    return out.reshape(-1, hh, ww)

@@ -21,7 +21,7 @@ from sam2.modeling.sam.prompt_encoder import PromptEncoder
 from sam2.modeling.sam.transformer import TwoWayTransformer
 from torch import nn
 
-from model.network.lite.affinity_readout import readout_keys
+from model.network.lite.affinity_readout import fine_keys, readout_keys
 from model.network.lite.click_maps import ClickEncoder
 from model.network.lite.efficientnet_lite import EfficientNetLite, Pyramid
 from model.network.lite.lite_neck import LiteNeck
@@ -37,7 +37,12 @@ class LiteConfig:
     long_side: model input long side in pixels; dim: decoder width; decoder_depth / heads /
     mlp_dim: the two-way transformer; top_k / temperature / radius / recent: the affinity
     memory (radius in stride-16 cells, recent = non-conditioning frames kept); click_maps: 1 adds
-    clicks and boxes drawn as maps to the dense prompt (:mod:`model.network.lite.click_maps`).
+    clicks and boxes drawn as maps to the dense prompt (:mod:`model.network.lite.click_maps`);
+    readout_stride: 16, or 8 to refine the readout at stride 8 along the objects' outlines;
+    readout_mix: a tracked frame's mask probability is ``(1 - mix) * decoder + mix * readout``
+    (0: the decoder alone). The last two have no parameters: inference reads them, training does not;
+    both stay off by default (measured on DAVIS-2016 val, full sequences: stride 8 with mix 0.5
+    gave J&F 0.707 against 0.712 off; see the model card).
     """
 
     long_side: int = 864
@@ -50,6 +55,16 @@ class LiteConfig:
     radius: float = 7.0
     recent: int = 7
     click_maps: int = 1
+    readout_stride: int = 16
+    readout_mix: float = 0.5
+
+    def __post_init__(self) -> None:
+        from model.errors import InvalidInputError
+
+        if self.readout_stride not in (8, 16):
+            raise InvalidInputError(f"readout_stride must be 8 or 16, not {self.readout_stride}")
+        if not 0.0 <= self.readout_mix <= 1.0:
+            raise InvalidInputError(f"readout_mix must lie in [0, 1], not {self.readout_mix}")
 
     def to_overrides(self) -> tuple[str, ...]:
         return tuple(f"{k}={getattr(self, k)}" for k in self.__dataclass_fields__)
@@ -71,18 +86,21 @@ class LiteConfig:
 @dataclass(frozen=True)
 class FrameFeatures:
     """Encoded frame(s): embedding [B,dim,h,w] (stride 16), high_res [p4 [B,dim/8,4h,4w],
-    p8 [B,dim/4,2h,2w]] (after the decoder's projections), keys [B,C,h,w] (frozen, unit norm)."""
+    p8 [B,dim/4,2h,2w]] (after the decoder's projections), keys [B,C,h,w] (frozen, unit norm),
+    fine_keys [B,C,2h,2w] (stride 8; only with ``readout_stride=8``)."""
 
     embedding: torch.Tensor
     high_res: tuple[torch.Tensor, torch.Tensor]
     keys: torch.Tensor
+    fine_keys: torch.Tensor | None = None
 
     def select(self, i: int, n: int) -> FrameFeatures:
         """Frame ``i`` of the batch repeated for ``n`` objects (views, no copies)."""
         def rep(t: torch.Tensor) -> torch.Tensor:
             return t[i:i + 1].expand(n, *t.shape[1:])
+        fine = None if self.fine_keys is None else self.fine_keys[i:i + 1]
         return FrameFeatures(rep(self.embedding), (rep(self.high_res[0]), rep(self.high_res[1])),
-                             self.keys[i:i + 1])
+                             self.keys[i:i + 1], fine)
 
 
 class LiteSam(nn.Module):
@@ -151,7 +169,8 @@ class LiteSam(nn.Module):
         """Pyramid -> :class:`FrameFeatures` (the neck and the decoder's high-res projections)."""
         embedding, (p4, p8) = self.neck(pyramid)
         high = (self.mask_decoder.conv_s0(p4), self.mask_decoder.conv_s1(p8))
-        return FrameFeatures(embedding, high, readout_keys(pyramid.s8, pyramid.s16))
+        fine = fine_keys(pyramid.s8, pyramid.s16) if self.cfg.readout_stride == 8 else None
+        return FrameFeatures(embedding, high, readout_keys(pyramid.s8, pyramid.s16), fine)
 
     def encode(self, images: torch.Tensor) -> FrameFeatures:
         """Normalised images [B, 3, H_in, W_in] -> :class:`FrameFeatures`."""
@@ -205,14 +224,16 @@ class LiteSam(nn.Module):
         return masks[:, :1], iou[:, :1], obj
 
 
-def readout_prompt(prob: torch.Tensor) -> torch.Tensor:
-    """Readout probabilities [N, h, w] (stride 16) -> dense prompt logits [N, 1, 4h, 4w]."""
-    up = F.interpolate(prob[:, None].float(), scale_factor=4, mode="bilinear", align_corners=False)
+def readout_prompt(prob: torch.Tensor, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """Readout probabilities [N, h', w'] -> dense prompt logits [N, 1, H4, W4] at the stride-4
+    ``size`` (default: 4 h' x 4 w', for a stride-16 readout)."""
+    size = size or (4 * prob.shape[-2], 4 * prob.shape[-1])
+    up = F.interpolate(prob[:, None].float(), size=size, mode="bilinear", align_corners=False)
     p = up.clamp(1e-4, 1 - 1e-4)
     return torch.log(p / (1 - p)).clamp(-READOUT_LOGIT_CLAMP, READOUT_LOGIT_CLAMP)
 
 
 def mask_values(logits_or_mask: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """Mask probabilities (or a 0/1 mask) [N, 1, H', W'] -> memory values [N, h, w] at the
-    stride-16 grid ``size`` (area average)."""
+    memory's value grid ``size`` (area average)."""
     return F.adaptive_avg_pool2d(logits_or_mask.float(), size)[:, 0]
