@@ -76,8 +76,10 @@ def arch_of(data: dict[str, Any], *, source: str, expected: ArchSpec | None = No
         )
     arch = ArchSpec.from_dict(data.get("arch"))
     if expected is not None and arch != expected:
+        differ = sorted(set(arch.overrides) ^ set(expected.overrides))
+        detail = f" (overrides differ: {', '.join(differ[:4])})" if arch.name == expected.name else ""
         raise InvalidInputError(
-            f"{source} holds architecture {arch.name!r} but {expected.name!r} was asked for; "
+            f"{source} holds architecture {arch.name!r} but {expected.name!r} was asked for{detail}; "
             f"use a {expected.name} checkpoint or load this one by its path alone"
         )
     return arch

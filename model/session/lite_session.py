@@ -174,6 +174,7 @@ class LiteSession(AttachedVideo):
         if not self.frames.has(start):
             raise NotFoundError(f"start frame {start} does not exist in this video")
         step = -1 if reverse else 1
+        self._resume_recent(start, step)
         f = start
         while (end is None or (f >= end if reverse else f <= end)) and f >= 0 and self.frames.has(f):
             with torch.inference_mode(), autocast_for(self.device):
@@ -183,6 +184,26 @@ class LiteSession(AttachedVideo):
                 self.frames.release_before(f - self.keep)
             yield f, self.obj_ids, logits, scores
             f += step
+
+    def _resume_recent(self, start: int, step: int) -> None:
+        """Before re-propagating from ``start`` (after a correction), give each object back its
+        recent memory on the side it comes from -- the masks tracking left on the frames just
+        before ``start``, which the memory had pruned -- so the corrected run keeps the local,
+        recent evidence the first run had (re-encoding those frames' keys where they were dropped;
+        frames a stream has released are skipped)."""
+        for obj in range(len(self.objects)):
+            side = [start - step * d for d in range(1, self.network.cfg.recent + 1)]
+            for t in side:
+                value = self._history.get((obj, t))
+                if value is None or t in self.memory.cond[obj] or t in self.memory.tracked[obj]:
+                    continue
+                if t not in self.memory.keys:
+                    try:
+                        with torch.inference_mode(), autocast_for(self.device):
+                            self._features(t)
+                    except NotFoundError:
+                        continue
+                self.memory.put(obj, t, value.float(), cond=False)
 
     def _track_frame(self, f: int, reverse: bool) -> tuple[torch.Tensor, torch.Tensor]:
         n = len(self.objects)

@@ -106,6 +106,20 @@ def test_correction_reconditions_later_frames(lite, clip) -> None:
     assert s.memory.cond[0].keys() == {0, 3}  # the correction is a conditioning frame now
 
 
+def test_repropagation_after_a_correction_keeps_the_recent_memory(lite) -> None:
+    # tracking to the end pruned frames 3..9; re-propagating from a correction on frame 10 reads
+    # them again (their masks from the first run), as the first run did past frame 10
+    c = generate_clip(seed=4, n_frames=20, height=64, width=80, n_instruments=1)
+    s = open_session(lite).init(list(c.frames))
+    s.add_prompt(0, 1, mask=c.masks[0, 0])
+    run(s)
+    assert not set(range(3, 10)) & set(s.memory.tracked[0])
+    s.add_prompt(10, 1, mask=c.masks[0, 10] if c.masks[0, 10].any() else c.masks[0, 0])
+    assert [f for f, *_ in run(s, start=10, end=10)] == [10]
+    assert s.memory.layout(0, 11, False) == ((0, 10), tuple(range(3, 10)))
+    assert set(range(3, 10)) <= set(s.memory.keys)
+
+
 def test_an_erased_frame_is_a_correction_the_object_is_absent_there(lite, clip) -> None:
     # a reviewer erases a false positive: an empty mask is a valid prompt once the object has one
     s = open_session(lite).init(list(clip.frames))
