@@ -40,9 +40,9 @@ class LiteConfig:
     clicks and boxes drawn as maps to the dense prompt (:mod:`model.network.lite.click_maps`);
     readout_stride: 16, or 8 to refine the readout at stride 8 along the objects' outlines;
     readout_mix: a tracked frame's mask probability is ``(1 - mix) * decoder + mix * readout``
-    (0: the decoder alone). The last two have no parameters: inference reads them, training does not;
-    both stay off by default (measured on DAVIS-2016 val, full sequences: stride 8 with mix 0.5
-    gave J&F 0.707 against 0.712 off; see the model card).
+    (0: the decoder alone). The last two have no parameters: inference reads them, training does not.
+    Shipped: stride 16 with mix 0.5 (DAVIS-2016 val, full sequences: J&F 0.725 against 0.712 for
+    the decoder alone and 0.707 with stride 8; see the model card).
     """
 
     long_side: int = 864
