@@ -191,8 +191,8 @@ class LiteSession(AttachedVideo):
         before ``start``, which the memory had pruned -- so the corrected run keeps the local,
         recent evidence the first run had (re-encoding those frames' keys where they were dropped;
         frames a stream has released are skipped)."""
+        side = [start - step * d for d in range(1, self.network.cfg.recent + 1)]
         for obj in range(len(self.objects)):
-            side = [start - step * d for d in range(1, self.network.cfg.recent + 1)]
             for t in side:
                 value = self._history.get((obj, t))
                 if value is None or t in self.memory.cond[obj] or t in self.memory.tracked[obj]:
@@ -200,7 +200,7 @@ class LiteSession(AttachedVideo):
                 if t not in self.memory.keys:
                     try:
                         with torch.inference_mode(), autocast_for(self.device):
-                            self._features(t)
+                            self._features(t)  # stores the frame's keys in the memory
                     except NotFoundError:
                         continue
                 self.memory.put(obj, t, value.float(), cond=False)
