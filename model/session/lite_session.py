@@ -11,7 +11,9 @@ product per memory layout, and the decoder turns each readout (its dense prompt)
 objects of a layout in one batch; with ``readout_mix`` > 0 a tracked mask's probability is the
 mix of the decoder's and the readout's. A prompt on a frame the object was already tracked on is a
 correction: the memory's readout there is the decoder's dense prompt beside the clicks, and the
-corrected mask becomes a conditioning frame for what follows.
+corrected mask becomes a conditioning frame for what follows. A correction changes the mask only
+around its clicks (:meth:`LiteSession._obey_clicks`): the decoder alone, given the tracked mask as
+its prior, redrew whole frames worse than the tracking had left them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 import torch
 import torch.nn.functional as F
+from scipy import ndimage
 
 from model.errors import InvalidInputError, NotFoundError
 from model.network.device import autocast_for
@@ -36,6 +39,11 @@ from model.session.prompts import check_mask, point_inputs
 NO_OBJ_SCORE = -1024.0
 MASK_PROMPT_LOGIT = 20.0
 HISTORY = 4096  # past (object, frame) mask values kept for corrections (~1.7 KB each at 640 px)
+# A click's edit is bounded: it adds at most MAX_GROWTH times, or cuts at most MAX_CUT of, the
+# mask's area (but may always touch MIN_EDIT_CELLS stride-4 cells); past that it is a brush stroke
+# of BRUSH_CELLS radius at the click.
+MAX_GROWTH, MAX_CUT, MIN_EDIT_CELLS, BRUSH_CELLS = 1.0, 0.5, 64.0, 3
+FINE_HISTORY = 512  # past (object, frame) stride-4 masks kept as a correction's prior (26 KB each at 864 px)
 
 Step = tuple[int, tuple[int, ...], torch.Tensor, torch.Tensor]
 
@@ -68,6 +76,7 @@ class LiteSession(AttachedVideo):
         self._feats: OrderedDict[int, FrameFeatures] = OrderedDict()
         self._prompted: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
         self._history: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()
+        self._fine: OrderedDict[tuple[int, int], torch.Tensor] = OrderedDict()  # uint8 probabilities
         self._iou: OrderedDict[tuple[int, int], float] = OrderedDict()  # (object, frame) -> predicted IoU
         return self
 
@@ -117,6 +126,7 @@ class LiteSession(AttachedVideo):
                 video = (full * 2 - 1) * MASK_PROMPT_LOGIT
                 score = torch.full((1,), 10.0 if m.any() else -10.0, device=self.device)  # empty: absent
                 value = mask_values(full, grid)[0]
+                self._remember_fine(obj, f, _to_u8(mask_values(full, _prompt_size(feats)))[0])
             else:
                 coords = pts["point_coords"].to(self.device) * torch.tensor([win, hin], device=self.device)
                 labs = pts["point_labels"].to(self.device)
@@ -131,9 +141,12 @@ class LiteSession(AttachedVideo):
                                                           mask_logits=dense, multimask=multimask)
                 best = iou.argmax(dim=1)
                 logits = out[torch.arange(1), best][:, None].float()
+                if dense is not None:
+                    logits = self._obey_clicks(feats, coords, labs, dense, logits)
                 self._remember_iou(obj, f, float(iou[0, best[0]]))
                 score = obj_logit[:, 0].float().clamp(min=0.5)  # the user says the object is there
                 value = mask_values(torch.sigmoid(logits), grid)[0]
+                self._remember_fine(obj, f, _to_u8(torch.sigmoid(logits)[:, 0])[0])
                 video = self._to_video(logits)
         if mask is not None:
             self._remember_iou(obj, f, 1.0)  # what the person drew
@@ -143,10 +156,63 @@ class LiteSession(AttachedVideo):
             return m.copy()
         return (video[0, 0] > 0).cpu().numpy()
 
+    def _obey_clicks(self, feats: FrameFeatures, coords: torch.Tensor, labels: torch.Tensor,
+                     prior: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
+        """A correction edits the mask where it was clicked and nowhere else.
+
+        prior: the object's mask on the frame before these clicks, decoded: the decoder's answer
+        to the prior and every click, both logits float [1, 1, 4h, 4w] (stride 4); coords float
+        [1, P, 2] in model pixels, labels int [1, P]. For each click the current mask disobeys
+        (a positive one outside it, a negative one inside), the connected region around the click
+        that the decoder flips is flipped; where the decoder left the click's pixel unchanged, the
+        segment a lone positive click there selects (no prior, best of three by predicted IoU)
+        is added (positive) or cut out (negative) instead, again only its part connected to the
+        click. Returns the edited logits [1, 1, 4h, 4w].
+        """
+        h4, w4 = prior.shape[-2:]
+        keep = (labels[0] == 0) | (labels[0] == 1)
+        pts, labs = coords[0][keep], labels[0][keep]
+        out = prior[0, 0].float().clone()
+        dec = decoded[0, 0].float()
+        xi = (pts[:, 0] / 4).long().clamp(0, w4 - 1).tolist()
+        yi = (pts[:, 1] / 4).long().clamp(0, h4 - 1).tolist()
+        seg: dict[int, torch.Tensor] = {}
+        for i in range(len(labs)):
+            want, y, x = bool(labs[i] == 1), yi[i], xi[i]
+            if bool(out[y, x] > 0) == want:
+                continue
+            area = float((out > 0).sum())
+            limit = max(area * (MAX_GROWTH if want else MAX_CUT), MIN_EDIT_CELLS)
+            part = fill = None
+            if bool(dec[y, x] > 0) == want:
+                part = _component((dec > 0) & (out <= 0) if want else (dec <= 0) & (out > 0), y, x)
+                fill = dec
+            if part is None or float(part.sum()) > limit:
+                if i not in seg:
+                    seg[i] = self._lone_click(feats, pts[i])
+                part = _component((seg[i] > 0) & ((out <= 0) if want else (out > 0)), y, x)
+                fill = seg[i] if want else -seg[i]
+            if part is None or float(part.sum()) > limit:  # no bounded flip: a brush stroke at the click
+                part = _disk(h4, w4, y, x, radius=BRUSH_CELLS, device=out.device)
+                fill = torch.full_like(out, 2.0 if want else -2.0)
+            out = torch.where(part, fill, out)
+        return out[None, None]
+
+    def _lone_click(self, feats: FrameFeatures, point: torch.Tensor) -> torch.Tensor:
+        """The decoder's segment [4h, 4w] (logits) for one positive click at ``point`` (x, y), no prior."""
+        pts = torch.stack([point, torch.zeros_like(point)])[None]
+        lab = torch.tensor([[1, -1]], dtype=torch.int32, device=point.device)
+        out, iou, _ = self.network.decode(feats, points=pts, labels=lab, multimask=True)
+        return out[0, int(iou[0].argmax())].float()
+
     def _prior(self, obj: int, f: int, feats: FrameFeatures) -> torch.Tensor | None:
         """Dense prompt for a correction: the object's latest mask on the frame (its last prompt's
         result, else what tracking gave it), as SAM 2 feeds the previous logits of a corrected
-        frame back to its decoder; the network is trained on exactly such click sequences."""
+        frame back to its decoder: at stride 4 while the frame is among the last FINE_HISTORY
+        (object, frame) masks, else the memory's coarser value grid."""
+        fine = self._fine.get((obj, f))
+        if fine is not None:
+            return readout_prompt(fine.float()[None] / 255, _prompt_size(feats))
         prev = self.memory.cond[obj].get(f)
         if prev is None:
             prev = self.memory.tracked[obj].get(f)
@@ -237,8 +303,11 @@ class LiteSession(AttachedVideo):
             out = out.float()
             present = obj_logit[:, 0].float() > 0
             out = torch.where(present[:, None, None, None], out, torch.full_like(out, NO_OBJ_SCORE))
-            values = mask_values(torch.sigmoid(out), grid)
+            prob = torch.sigmoid(out)
+            values = mask_values(prob, grid)
+            fine = _to_u8(prob[:, 0])
             for row, obj in enumerate(objs):
+                self._remember_fine(obj, f, fine[row])
                 self.memory.put(obj, f, values[row], cond=False)
                 self._history[(obj, f)] = values[row].half()
                 self._history.move_to_end((obj, f))
@@ -257,6 +326,13 @@ class LiteSession(AttachedVideo):
         value = self._iou.get((self.objects.index(obj_id), int(frame_idx)))
         return None if value is None else min(max(value, 0.0), 1.0)
 
+    def _remember_fine(self, obj: int, f: int, prob: torch.Tensor) -> None:
+        """Keep uint8 [4h, 4w] stride-4 probabilities (x255) as a later correction's prior."""
+        self._fine[(obj, f)] = prob
+        self._fine.move_to_end((obj, f))
+        while len(self._fine) > FINE_HISTORY:
+            self._fine.popitem(last=False)
+
     def _remember_iou(self, obj: int, f: int, value: float) -> None:
         self._iou[(obj, f)] = value
         self._iou.move_to_end((obj, f))
@@ -267,6 +343,25 @@ class LiteSession(AttachedVideo):
         """float [N,1,h,w] logits -> float32 [N,1,H,W] at the video's resolution (bilinear)."""
         return F.interpolate(low_res.float(), size=(self.height, self.width), mode="bilinear",
                              align_corners=False)
+
+
+def _to_u8(prob: torch.Tensor) -> torch.Tensor:
+    """Probabilities float [N, H, W] -> uint8 [N, H, W] (x255, rounded) on the CPU."""
+    return (prob.float() * 255).round().to(torch.uint8).cpu()
+
+
+def _component(region: torch.Tensor, y: int, x: int) -> torch.Tensor | None:
+    """The 8-connected component of bool [H, W] ``region`` holding pixel (y, x), or None."""
+    if not bool(region[y, x]):
+        return None
+    labelled, _ = ndimage.label(region.cpu().numpy(), structure=np.ones((3, 3), bool))
+    return torch.from_numpy(labelled == labelled[y, x]).to(region.device)
+
+
+def _disk(h: int, w: int, y: int, x: int, *, radius: int, device: torch.device) -> torch.Tensor:
+    """bool [h, w], True within ``radius`` cells of (y, x)."""
+    yy, xx = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing="ij")
+    return (yy - y) ** 2 + (xx - x) ** 2 <= radius ** 2
 
 
 def _value_grid(feats: FrameFeatures) -> tuple[int, int]:
